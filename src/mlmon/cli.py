@@ -1,0 +1,319 @@
+"""The ``mlmon`` command: parse, call one library function, render.
+
+Every error mlmon knows about derives from :class:`mlmon.errors.MlmonError`;
+:func:`main` is the one place that prints it (one line, stderr) and exits
+with its code. Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from mlmon.errors import MlmonError, UsageError
+from mlmon.es.settings import ConnectionSettings
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+EXIT_CODES = """\b
+Exit codes: 0 success, 1 error, 2 bad arguments or input,
+3 Elasticsearch unreachable or refusing."""
+
+
+def _client():
+    from mlmon.es.client import connect
+
+    settings = ConnectionSettings.from_env()
+    return connect(settings)
+
+
+def _progress(**columns_kw) -> Progress:
+    return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                    *columns_kw.get("columns", (MofNCompleteColumn(),)), TimeRemainingColumn(),
+                    console=err_console, transient=True, disable=not err_console.is_terminal)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             epilog=EXIT_CODES)
+@click.version_option(package_name="mlmon")
+def cli() -> None:
+    """ML observability on the Elastic stack.
+
+    \b
+    Connection (shared with the SDK):
+      MLMON_ES_URL        default http://127.0.0.1:9200
+      MLMON_ES_API_KEY    or MLMON_ES_USER + MLMON_ES_PASSWORD
+      MLMON_ES_CA_CERTS   CA bundle to verify the cluster's certificate
+
+    \b
+    First steps:
+      mlmon stack up                      a local Elasticsearch (no Docker)
+      mlmon setup                         index templates
+      mlmon baseline register --model fraud --version v1 --name training \\
+            --label-column is_fraud --prediction-column predicted train.csv
+      python: PredictionLogger(model="fraud", version="v1", sink="elasticsearch")
+    """
+
+
+# --- stack -----------------------------------------------------------------
+
+
+@cli.group()
+def stack() -> None:
+    """A local Elasticsearch without Docker, for development, tests and the demo.
+
+    Elastic's test distribution (8.x, pinned) is downloaded once with Maven,
+    runs as an unprivileged user when you are root, with a 1 GB heap on
+    127.0.0.1, security off. If MLMON_ES_URL already answers, nothing is started.
+    """
+
+
+@stack.command("up")
+def stack_up() -> None:
+    """Start the local node (idempotent) and wait until it is healthy."""
+    from mlmon import stack as local
+
+    url = ConnectionSettings.from_env().url
+    before = local.status(url)
+    node = local.up(url, say=lambda text: err_console.print(text))
+    if before.running and not before.managed:
+        console.print(f"Using the Elasticsearch already answering at {node.url} (nothing started).")
+    elif before.running:
+        console.print(f"Elasticsearch {node.version} already running at {node.url} (pid {node.pid}).")
+    else:
+        console.print(f"Elasticsearch {node.version} is up at {node.url} (pid {node.pid}, "
+                      f"health {node.health}).")
+
+
+@stack.command("down")
+def stack_down() -> None:
+    """Stop the node `mlmon stack up` started (never another one). Data is kept."""
+    from mlmon import stack as local
+
+    pid = local.down()
+    console.print(f"Stopped Elasticsearch (pid {pid})." if pid else "No mlmon-managed node is running.")
+
+
+@stack.command("status")
+def stack_status() -> None:
+    """Say whether Elasticsearch answers; exit 3 when it does not."""
+    from mlmon import stack as local
+
+    node = local.status(ConnectionSettings.from_env().url)
+    if not node.running:
+        console.print(f"Nothing answers at {node.url}. Start it with `mlmon stack up`.")
+        sys.exit(3)
+    owner = f"mlmon-managed, pid {node.pid}, {node.stack_dir}" if node.managed else "not started by mlmon"
+    console.print(f"Elasticsearch at {node.url}: health {node.health} ({owner}).")
+
+
+# --- setup -----------------------------------------------------------------
+
+
+@cli.command()
+def setup() -> None:
+    """Install mlmon's index templates (idempotent, versioned).
+
+    Checks first that the node has every API and aggregation mlmon relies on.
+    The templates are the JSON files in pipelines/elasticsearch.
+    """
+    from mlmon.es.setup import setup as install
+
+    result = install(_client())
+    for change in result.changes:
+        console.print(f"  {change.kind:9} template {change.name:18} v{change.version}  {change.action}")
+    console.print(f"Elasticsearch {result.node.version}: templates ready.")
+
+
+# --- baseline --------------------------------------------------------------
+
+
+@cli.group()
+def baseline() -> None:
+    """Reference profiles (training, validation, …) that events are tagged and compared against."""
+
+
+@baseline.command("register")
+@click.option("--model", required=True, help="Model name (lowercase, digits, '_' or '-').")
+@click.option("--version", "version", required=True, help="Model version, e.g. v1.")
+@click.option("--name", default="training", show_default=True,
+              help="Profile name: training, validation, or any name.")
+@click.option("--label-column", help="Column with the true label (gives baseline performance).")
+@click.option("--prediction-column", help="Column with the model's prediction.")
+@click.option("--score-column", help="Column with the model's score or probability.")
+@click.option("--bins", default=10, show_default=True, type=click.IntRange(2, 100),
+              help="Quantile bins per numeric feature.")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def baseline_register(model: str, version: str, name: str, label_column: str | None,
+                      prediction_column: str | None, score_column: str | None, bins: int,
+                      file: Path) -> None:
+    """Build a profile from a CSV or Parquet FILE and store it (re-registering replaces it).
+
+    The profile keeps, per feature: type, NA rate, category vocabulary with
+    frequencies, numeric range and quantile bins; with labels and predictions,
+    baseline performance. Events are tagged against it before indexing.
+
+    \b
+    Example:
+      mlmon baseline register --model fraud --version v1 --name training \\
+          --label-column is_fraud --prediction-column predicted train.csv
+    """
+    from mlmon.baseline import build_profile, read_table
+    from mlmon.baseline.store import save_profile
+    from mlmon.schema.event import format_timestamp
+
+    client = _client()
+    with _progress(columns=(DownloadColumn(),)) as progress:
+        task = progress.add_task(f"Reading {file.name}", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        frame = read_table(file, progress=advance)
+    profile = build_profile(
+        frame, model=model, version=version, name=name,
+        created_at=format_timestamp(datetime.now(timezone.utc)), label_column=label_column,
+        prediction_column=prediction_column, score_column=score_column, bins=bins,
+    )
+    stored = save_profile(client, profile)
+    kinds = [f.kind for f in stored.features.values()]
+    console.print(
+        f"Registered profile {stored.profile_id}: {stored.rows} rows, "
+        f"{kinds.count('numeric')} numeric and {kinds.count('categorical')} categorical features"
+        + (f", baseline {_metrics(stored.performance)}" if stored.performance else "") + "."
+    )
+
+
+def _metrics(performance: dict) -> str:
+    return ", ".join(f"{k} {v:.4g}" for k, v in performance.items() if k != "n")
+
+
+@baseline.command("list")
+@click.option("--model", help="Only this model's profiles.")
+def baseline_list(model: str | None) -> None:
+    """List registered profiles, newest first."""
+    from mlmon.baseline.store import list_profiles
+
+    rows = list_profiles(_client(), model=model)
+    if not rows:
+        console.print("No profiles registered yet (see `mlmon baseline register --help`).")
+    for row in rows:
+        console.print(f"{row['profile_id']:40} registered {row['registered_at']}")
+
+
+# --- ingest / tag / join ---------------------------------------------------
+
+
+@cli.command()
+@click.option("--profile", "profile_name", help="Profile name to tag against (default: newest).")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def ingest(file: Path, profile_name: str | None) -> None:
+    """Validate, tag and index a JSON-lines FILE of events (archives, backfills).
+
+    Each line is one event of schema v1 (see the README). Lines that are not
+    valid JSON or not valid events go to the mlmon-deadletter-* index with
+    their line number and reason; nothing is dropped silently. Actuals in the
+    file are joined to their predictions at the end. Exits 1 if any line
+    could not be indexed.
+    """
+    from mlmon.ingest import ingest_file
+
+    client = _client()
+    with _progress(columns=(DownloadColumn(),)) as progress:
+        task = progress.add_task(f"Ingesting {file.name}", total=file.stat().st_size)
+        result = ingest_file(client, file, progress=lambda n: progress.advance(task, n),
+                             profile_name=profile_name)
+    written = result.written
+    console.print(
+        f"{result.lines} lines: {written.indexed} indexed ({result.tagged} tagged, "
+        f"{result.untagged} untagged), {written.duplicates} duplicates, "
+        f"{written.dead_lettered} dead-lettered ({result.invalid} invalid), {written.failed} failed; "
+        f"actuals joined {result.joined}, pending {result.pending_actuals}."
+    )
+    for line in written.errors[:5]:
+        err_console.print(f"  {line}")
+    if written.dead_lettered or written.failed:
+        err_console.print("Refused events are in mlmon-deadletter-* with their reasons.")
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--model", required=True, help="Model whose untagged predictions to tag.")
+@click.option("--since", help="Only events at or after this time (ISO-8601 or now-7d).")
+@click.option("--profile", "profile_name", help="Profile name to tag against (default: newest).")
+def tag(model: str, since: str | None, profile_name: str | None) -> None:
+    """Tag predictions that arrived untagged (other languages, or before the profile existed).
+
+    Uses bulk partial updates of the quality block, with the same tagging
+    function as the SDK and `mlmon ingest`.
+    """
+    from mlmon.ingest import tag_untagged
+    from mlmon.schema.event import validate_model_name
+
+    _checked(validate_model_name, model)
+    result = tag_untagged(_client(), model=model, since=since, profile_name=profile_name)
+    console.print(f"{result.seen} untagged predictions: {result.tagged} tagged, "
+                  f"{result.no_profile} without a profile, {result.failed} failed.")
+    if result.no_profile:
+        err_console.print(f"Register a profile first: mlmon baseline register --model {model} …")
+    if result.failed or result.no_profile:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--model", help="Only this model's actuals (default: all models).")
+def join(model: str | None) -> None:
+    """Join pending actuals (ground truth) to their predictions.
+
+    Safe to run any time (cron, after a backfill): actuals whose prediction is
+    not indexed yet stay pending and are joined by a later run.
+    """
+    from mlmon.es.join import join_pending
+    from mlmon.schema.event import validate_model_name
+
+    if model:
+        _checked(validate_model_name, model)
+    result = join_pending(_client(), model=model)
+    console.print(f"Joined {result.joined} actuals; {result.pending} still wait for their "
+                  f"prediction; {result.failed} failed.")
+    for line in result.errors[:5]:
+        err_console.print(f"  {line}")
+    if result.failed:
+        sys.exit(1)
+
+
+def _checked(validate, value):
+    try:
+        return validate(value)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def main() -> None:
+    """Console entry point: known errors become one line on stderr and an exit code."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        err_console.print("mlmon: aborted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except MlmonError as exc:
+        err_console.print(f"mlmon: error: {exc}", markup=False, soft_wrap=True)
+        sys.exit(exc.exit_code)

@@ -1,0 +1,102 @@
+"""Install mlmon's index templates, idempotently and versioned.
+
+The templates are JSON files in ``pipelines/elasticsearch`` (the log
+pipeline as code): component templates first, then the index templates
+that compose them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from elasticsearch import Elasticsearch, NotFoundError
+
+from mlmon.es.capabilities import NodeInfo, check_node
+from mlmon.es.client import translate_errors
+from mlmon.resources import pipelines_dir
+
+
+@dataclass(frozen=True)
+class TemplateChange:
+    kind: str  # "component" or "index"
+    name: str
+    action: str  # "created", "updated" or "unchanged"
+    version: int
+
+
+@dataclass(frozen=True)
+class SetupResult:
+    node: NodeInfo
+    changes: tuple[TemplateChange, ...]
+
+
+def load_templates(folder: Path | None = None) -> dict[str, dict[str, dict]]:
+    """``{"component": {name: body}, "index": {name: body}}`` from the JSON files."""
+    folder = folder or pipelines_dir() / "elasticsearch"
+    return {
+        kind: {path.stem: json.loads(path.read_text()) for path in sorted((folder / kind).glob("*.json"))}
+        for kind in ("component", "index")
+    }
+
+
+def setup(client: Elasticsearch) -> SetupResult:
+    """Check the node, then put each template whose stored version or body differs."""
+    node = check_node(client)
+    templates = load_templates()
+    changes = []
+    with translate_errors():
+        for name, body in templates["component"].items():
+            current = _current_component(client, name)
+            action = _action(current, body)
+            if action != "unchanged":
+                client.cluster.put_component_template(name=name, **body)
+            changes.append(TemplateChange("component", name, action, body["version"]))
+        for name, body in templates["index"].items():
+            current = _current_index_template(client, name)
+            action = _action(current, body)
+            if action != "unchanged":
+                client.indices.put_index_template(name=name, **body)
+            changes.append(TemplateChange("index", name, action, body["version"]))
+    return SetupResult(node=node, changes=tuple(changes))
+
+
+def _action(current: dict | None, wanted: dict) -> str:
+    if current is None:
+        return "created"
+    return "unchanged" if _same(current, wanted) else "updated"
+
+
+def _same(current: dict, wanted: dict) -> bool:
+    """Compare what we send with what is stored, ignoring keys the server adds."""
+    return all(_normalise(current.get(key)) == _normalise(value) for key, value in wanted.items())
+
+
+def _normalise(value: object) -> object:
+    """The server returns settings as strings and nests ``index`` settings its own way."""
+    if isinstance(value, dict):
+        return {k: _normalise(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalise(v) for v in value]
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
+
+
+def _current_component(client: Elasticsearch, name: str) -> dict | None:
+    try:
+        found = client.cluster.get_component_template(name=name)
+    except NotFoundError:
+        return None
+    return found["component_templates"][0]["component_template"]
+
+
+def _current_index_template(client: Elasticsearch, name: str) -> dict | None:
+    try:
+        found = client.indices.get_index_template(name=name)
+    except NotFoundError:
+        return None
+    return found["index_templates"][0]["index_template"]

@@ -1,0 +1,184 @@
+"""Events without the SDK: ``mlmon ingest`` (JSON lines) and ``mlmon tag`` (late tagging).
+
+Both use the same pieces as the SDK: :func:`mlmon.schema.document.normalize_event`,
+:func:`mlmon.tagging.tag_event` and :func:`mlmon.es.writer.write_events`, so the
+documents are the same whichever path they took. Nothing is dropped silently:
+a line that cannot be parsed or validated goes to the dead-letter index with
+its line number and reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from elasticsearch import Elasticsearch
+
+from mlmon.baseline.store import load_profile
+from mlmon.errors import InvalidEventError, UsageError
+from mlmon.es.bulk import Operation, execute
+from mlmon.es.client import translate_errors
+from mlmon.es.join import join_pending
+from mlmon.es.writer import WriteResult, deadletter_operation, write_deadletters, write_events
+from mlmon.schema.document import normalize_event
+from mlmon.schema.event import model_indices, normalize_timestamp
+from mlmon.tagging import TaggingRules, compile_rules, tag_event
+
+Progress = Callable[[int], None]
+
+
+class RulesCache:
+    """Tagging rules per (model, version), loaded from Elasticsearch once each."""
+
+    def __init__(self, client: Elasticsearch, *, profile_name: str | None = None) -> None:
+        self._client = client
+        self._name = profile_name
+        self._rules: dict[tuple[str, str | None], TaggingRules | None] = {}
+
+    def get(self, model: str, version: str | None) -> TaggingRules | None:
+        key = (model, version)
+        if key not in self._rules:
+            profile = load_profile(self._client, model=model, version=version, name=self._name)
+            self._rules[key] = compile_rules(profile) if profile else None
+        return self._rules[key]
+
+
+@dataclass
+class IngestResult:
+    lines: int = 0
+    written: WriteResult = field(default_factory=WriteResult)
+    invalid: int = 0  # of written.dead_lettered: lines refused before indexing
+    tagged: int = 0
+    untagged: int = 0  # predictions with no profile to tag against
+    joined: int = 0
+    pending_actuals: int = 0
+
+
+def ingest_file(client: Elasticsearch, path: Path, *, batch_size: int = 2000,
+                progress: Progress | None = None, profile_name: str | None = None) -> IngestResult:
+    """Validate, tag and index every line of a JSON-lines file, then join actuals."""
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    result = IngestResult()
+    rules = RulesCache(client, profile_name=profile_name)
+    models: set[str] = set()
+    docs: list[dict[str, Any]] = []
+    refused: list[Operation] = []
+
+    def flush() -> None:
+        if docs:
+            result.written.add(write_events(client, docs, source="ingest"))
+            docs.clear()
+        if refused:
+            result.written.add(write_deadletters(client, refused))
+            refused.clear()
+
+    for number, line in _lines(path, progress):
+        result.lines += 1
+        try:
+            doc = normalize_event(_parse(line))
+        except InvalidEventError as exc:
+            result.invalid += 1
+            refused.append(deadletter_operation(line.decode("utf-8", "replace"), source="ingest",
+                                                error_type="invalid_event",
+                                                reason=f"{path.name} line {number}: {exc}"))
+        else:
+            models.add(doc["model"]["name"])
+            if doc["event"]["kind"] == "prediction" and "quality" not in doc:
+                found = rules.get(doc["model"]["name"], doc["model"].get("version"))
+                if found is None:
+                    result.untagged += 1
+                else:
+                    tag_event(doc, found)
+                    result.tagged += 1
+            docs.append(doc)
+        if len(docs) + len(refused) >= batch_size:
+            flush()
+    flush()
+    for model in sorted(models):
+        joined = join_pending(client, model=model)
+        result.joined += joined.joined
+        result.pending_actuals += joined.pending
+    return result
+
+
+def _lines(path: Path, progress: Progress | None) -> Iterator[tuple[int, bytes]]:
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if progress:
+                progress(len(line))
+            if line.strip():
+                yield number, line.rstrip(b"\r\n")
+
+
+def _parse(line: bytes) -> Any:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidEventError(f"not valid JSON ({exc})") from None
+
+
+@dataclass
+class TagResult:
+    seen: int = 0
+    tagged: int = 0
+    no_profile: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def tag_untagged(client: Elasticsearch, *, model: str, since: str | None = None,
+                 profile_name: str | None = None, page_size: int = 1000,
+                 progress: Progress | None = None) -> TagResult:
+    """Tag predictions that arrived untagged, with bulk partial updates of ``quality``."""
+    index = model_indices("predictions", model)
+    filters: list[dict[str, Any]] = [{"term": {"model.name": model}},
+                                     {"term": {"event.kind": "prediction"}}]
+    if since:
+        filters.append({"range": {"@timestamp": {"gte": _since(since)}}})
+    query = {"bool": {"filter": filters, "must_not": [{"exists": {"field": "quality.profile"}}]}}
+    rules = RulesCache(client, profile_name=profile_name)
+    result = TagResult()
+    with translate_errors():
+        client.indices.refresh(index=index, allow_no_indices=True, ignore_unavailable=True)
+        search_after = None
+        while True:
+            hits = client.search(index=index, query=query, size=page_size,
+                                 sort=[{"prediction_id": "asc"}], search_after=search_after,
+                                 source=["features", "model", "event"], allow_no_indices=True,
+                                 ignore_unavailable=True)["hits"]["hits"]
+            if not hits:
+                break
+            search_after = hits[-1]["sort"]
+            updates = []
+            for hit in hits:
+                source = hit["_source"]
+                found = rules.get(model, source.get("model", {}).get("version"))
+                if found is None:
+                    result.no_profile += 1
+                    continue
+                tagged = tag_event({"event": source.get("event", {}),
+                                    "features": source.get("features", {})}, found)
+                updates.append(Operation("update", hit["_index"], hit["_id"],
+                                         {"quality": tagged["quality"]}))
+            outcome = execute(client, updates)
+            result.seen += len(hits)
+            result.tagged += len(outcome.succeeded)
+            result.failed += len(outcome.failed)
+            result.errors.extend(outcome.summary())
+            if progress:
+                progress(len(hits))
+    return result
+
+
+def _since(value: str) -> str:
+    """ISO-8601 or Elasticsearch date math (``now-1d``)."""
+    if value.startswith("now"):
+        return value
+    try:
+        return normalize_timestamp(value, field="--since")
+    except InvalidEventError as exc:
+        raise UsageError(str(exc)) from None

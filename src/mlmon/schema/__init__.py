@@ -1,0 +1,31 @@
+"""The event schema: one source of truth for field names, limits and index names."""
+
+from mlmon.schema.event import (
+    ACTUALS_INDEX_PATTERN,
+    DEADLETTER_INDEX_PATTERN,
+    MAX_FEATURES,
+    MAX_STRING_LENGTH,
+    PREDICTIONS_INDEX_PATTERN,
+    PROFILES_INDEX,
+    SCHEMA_VERSION,
+    actuals_index,
+    deadletter_index,
+    predictions_index,
+    validate_feature_name,
+    validate_model_name,
+)
+
+__all__ = [
+    "ACTUALS_INDEX_PATTERN",
+    "DEADLETTER_INDEX_PATTERN",
+    "MAX_FEATURES",
+    "MAX_STRING_LENGTH",
+    "PREDICTIONS_INDEX_PATTERN",
+    "PROFILES_INDEX",
+    "SCHEMA_VERSION",
+    "actuals_index",
+    "deadletter_index",
+    "predictions_index",
+    "validate_feature_name",
+    "validate_model_name",
+]

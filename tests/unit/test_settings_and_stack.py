@@ -1,0 +1,49 @@
+"""Connection settings and the local stack's pure parts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlmon.errors import UsageError
+from mlmon.es.settings import DEFAULT_URL, ConnectionSettings
+from mlmon.stack.distribution import parse_java_version, render_config
+
+
+def test_defaults_and_environment():
+    assert ConnectionSettings.from_env({}).url == DEFAULT_URL
+    settings = ConnectionSettings.from_env({"MLMON_ES_URL": "https://es:9200", "MLMON_ES_USER": "u",
+                                            "MLMON_ES_PASSWORD": "secret"})
+    assert settings.client_options()["basic_auth"] == ("u", "secret")
+    assert "secret" not in repr(settings)
+    keyed = ConnectionSettings.from_env({"MLMON_ES_API_KEY": "k3y"})
+    assert keyed.client_options()["api_key"] == "k3y" and "k3y" not in repr(keyed)
+
+
+@pytest.mark.parametrize("env", [
+    {"MLMON_ES_URL": "localhost:9200"},
+    {"MLMON_ES_API_KEY": "k", "MLMON_ES_USER": "u", "MLMON_ES_PASSWORD": "p"},
+    {"MLMON_ES_USER": "u"},
+    {"MLMON_ES_CA_CERTS": "/nonexistent/ca.pem"},
+])
+def test_bad_settings_are_usage_errors(env):
+    with pytest.raises(UsageError):
+        ConnectionSettings.from_env(env)
+
+
+def test_java_versions():
+    assert parse_java_version('openjdk version "17.0.15" 2025-04-15') == 17
+    assert parse_java_version('java version "1.8.0_392"') == 8
+    assert parse_java_version('openjdk version "21" 2023-09-19') == 21
+    assert parse_java_version("nothing") == 0
+
+
+def test_config_is_single_node_loopback_with_explicit_security():
+    text = render_config(port=9201, data=Path("/d"), logs=Path("/l"), security=False)
+    assert "network.host: 127.0.0.1" in text and "http.port: 9201" in text
+    assert "discovery.type: single-node" in text
+    assert "xpack.security.enabled: false" in text
+    assert "cluster.routing.allocation.disk.threshold_enabled: false" in text
+    assert "xpack.security.enabled: true" in render_config(port=1, data=Path("/d"), logs=Path("/l"),
+                                                           security=True)
