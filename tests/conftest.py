@@ -1,0 +1,45 @@
+"""Shared fixtures: a real Elasticsearch for integration tests (never mocked, never skipped)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def es():
+    """One client for the run; `make test` has started the node. A missing node fails the run."""
+    from mlmon.errors import ClusterError
+    from mlmon.es.client import connect
+    from mlmon.es.setup import setup
+
+    try:
+        client = connect()
+        setup(client)
+    except ClusterError as exc:
+        pytest.exit(f"integration tests need Elasticsearch: {exc} (`make test` starts one)", returncode=3)
+    return client
+
+
+def delete_model_indices(client, model: str) -> None:
+    """Delete a test model's indices by name (wildcard deletes are refused by default)."""
+    found = client.indices.get(index=f"mlmon-*-{model}-*", allow_no_indices=True,
+                               ignore_unavailable=True, expand_wildcards="all")
+    names = [name for name in found if f"-{model}-" in name]
+    if names:
+        client.indices.delete(index=",".join(names))
+
+
+@pytest.fixture
+def model(es):
+    """A unique model name: tests isolate themselves by it and delete its indices after."""
+    name = f"t-{uuid.uuid4().hex[:12]}"
+    yield name
+    delete_model_indices(es, name)
+    from mlmon.schema.event import PROFILES_INDEX
+
+    hits = es.search(index=PROFILES_INDEX, query={"term": {"model": name}}, size=100,
+                     ignore_unavailable=True, source=False)["hits"]["hits"]
+    for hit in hits:
+        es.delete(index=PROFILES_INDEX, id=hit["_id"], refresh=True)

@@ -1,0 +1,163 @@
+"""docker-compose.yml and the Fluentd config cannot run here (no Docker engine): validate them.
+
+The compose file must parse, pin every image, mount only files that exist,
+and agree with the SDK's and CLI's defaults; the Fluentd config is parsed
+into its directive tree and its routes checked against mlmon's index names.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from mlmon.es.settings import DEFAULT_URL
+from mlmon.stack import ES_VERSION
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+
+
+def test_compose_has_the_four_services_and_named_volumes():
+    assert set(SERVICES) == {"elasticsearch", "kibana", "fluentd", "setup"}
+    assert set(COMPOSE["volumes"]) == {"es-data", "fluentd-buffer"}
+    for name, service in SERVICES.items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            assert source in COMPOSE["volumes"] or (ROOT / source).exists(), (name, volume)
+
+
+def test_every_image_is_pinned_and_the_elastic_stack_matches_the_local_one():
+    for name, service in SERVICES.items():
+        image = service["image"]
+        assert ":" in image and not image.endswith(":latest"), (name, image)
+    assert SERVICES["elasticsearch"]["image"].endswith(f":{ES_VERSION}")
+    assert SERVICES["kibana"]["image"].endswith(f":{ES_VERSION}")
+    dockerfile = (ROOT / "pipelines/fluentd/Dockerfile").read_text()
+    assert re.search(r"^FROM fluent/fluentd:v\d+\.\d+\.\d+-\S+$", dockerfile, re.M)
+    assert re.search(r"fluent-plugin-elasticsearch -v \d+\.\d+\.\d+", dockerfile)
+    assert re.search(r"elasticsearch -v 8\.\d+\.\d+", dockerfile)  # a 9.x client refuses 8.x
+
+
+def test_build_contexts_and_copied_files_exist():
+    for name in ("fluentd", "setup"):
+        build = SERVICES[name]["build"]
+        context = ROOT / build["context"]
+        dockerfile = context / build.get("dockerfile", "Dockerfile")
+        assert dockerfile.is_file(), name
+        for line in dockerfile.read_text().splitlines():
+            if line.startswith("COPY "):
+                for source in line.split()[1:-1]:
+                    assert (context / source).exists(), (name, source)
+    setup_script = ROOT / "pipelines/setup/setup.sh"
+    assert setup_script.stat().st_mode & 0o111
+
+
+def test_ports_and_environment_agree_with_sdk_and_cli_defaults():
+    es_port = urlsplit(DEFAULT_URL).port
+    assert f"127.0.0.1:{es_port}:9200" in SERVICES["elasticsearch"]["ports"]
+    assert "127.0.0.1:24224:24224" in SERVICES["fluentd"]["ports"]
+    for name in ("fluentd", "setup"):
+        assert SERVICES[name]["environment"]["MLMON_ES_URL"] == "http://elasticsearch:9200"
+    assert SERVICES["elasticsearch"]["environment"]["discovery.type"] == "single-node"
+    assert SERVICES["setup"]["restart"] == "no"
+
+
+def test_health_checks_and_start_order():
+    for name in ("elasticsearch", "kibana", "fluentd"):
+        assert SERVICES[name]["healthcheck"]["test"], name
+    assert SERVICES["setup"]["depends_on"]["elasticsearch"]["condition"] == "service_healthy"
+    # Fluentd writes only after the templates exist.
+    assert SERVICES["fluentd"]["depends_on"]["setup"]["condition"] == "service_completed_successfully"
+
+
+# --- the Fluentd configuration, parsed -------------------------------------
+
+
+@dataclass
+class Directive:
+    name: str
+    arg: str
+    params: dict[str, str] = field(default_factory=dict)
+    children: list[Directive] = field(default_factory=list)
+
+    def find(self, name: str) -> list[Directive]:
+        return [child for child in self.children if child.name == name]
+
+
+def parse_fluentd(text: str) -> Directive:
+    """Fluentd's config syntax: ``<name arg>`` … ``</name>`` sections holding ``key value`` lines."""
+    root = Directive("root", "")
+    stack = [root]
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        opening = re.fullmatch(r"<([a-z@_]+)(?:\s+(.+?))?>", line)
+        closing = re.fullmatch(r"</([a-z@_]+)>", line)
+        if closing:
+            assert stack[-1].name == closing.group(1), f"line {number}: unbalanced </{closing.group(1)}>"
+            stack.pop()
+        elif opening:
+            directive = Directive(opening.group(1), opening.group(2) or "")
+            stack[-1].children.append(directive)
+            stack.append(directive)
+        else:
+            key, _, value = line.partition(" ")
+            assert re.fullmatch(r"@?[a-z_][a-z0-9_]*", key), f"line {number}: bad parameter {key!r}"
+            assert key not in stack[-1].params, f"line {number}: {key} set twice"
+            stack[-1].params[key] = value.strip()
+    assert len(stack) == 1, f"unclosed <{stack[-1].name}>"
+    return root
+
+
+CONFIG = parse_fluentd((ROOT / "pipelines/fluentd/fluent.conf").read_text())
+
+
+def test_fluentd_config_is_balanced_and_has_a_forward_source_on_the_sdk_port():
+    sources = {s.params["@type"]: s for s in CONFIG.find("source")}
+    assert sources["forward"].params["port"] == "24224"
+    assert sources["monitor_agent"].params["port"] == "24220"
+
+
+@pytest.mark.parametrize(("pattern", "prefix", "operation"), [
+    ("mlmon.prediction.**", "mlmon-predictions-${tag_parts[2]}", "create"),
+    ("mlmon.actual.**", "mlmon-actuals-${tag_parts[2]}", "index"),
+])
+def test_fluentd_routes_events_to_the_sdk_sink_indices(pattern, prefix, operation):
+    match = next(m for m in CONFIG.find("match") if m.arg == pattern)
+    params = match.params
+    assert params["@type"] == "elasticsearch"
+    assert (params["logstash_format"], params["logstash_prefix"]) == ("true", prefix)
+    assert (params["logstash_dateformat"], params["utc_index"]) == ("%Y.%m.%d", "true")
+    assert (params["id_key"], params["write_operation"]) == ("prediction_id", operation)
+    assert params["verify_es_version_at_startup"] == "false"  # no GET / probe
+    assert "MLMON_ES_URL" in params["hosts"]
+    buffer = match.find("buffer")[0]
+    assert buffer.arg == "tag"  # ${tag_parts[2]} needs the tag as a chunk key
+    assert buffer.params["@type"] == "file"
+    assert buffer.params["retry_type"] == "exponential_backoff"
+    assert buffer.params["overflow_action"] == "block"
+
+
+def test_fluentd_sends_refused_and_unrouted_records_to_the_deadletter():
+    catch_all = CONFIG.find("match")[-1]
+    assert (catch_all.arg, catch_all.params["@type"], catch_all.params["@label"]) == (
+        "**", "relabel", "@ERROR")
+    label = next(lbl for lbl in CONFIG.find("label") if lbl.arg == "@ERROR")
+    record = label.find("filter")[0].find("record")[0].params
+    assert {"@timestamp", "source", "error_type", "reason", "raw", "prediction_id"} <= set(record)
+    out = label.find("match")[0].params
+    assert out["logstash_prefix"] == "mlmon-deadletter"
+
+
+def test_the_parser_rejects_broken_configs():
+    with pytest.raises(AssertionError):
+        parse_fluentd("<match a>\n  @type stdout\n")
+    with pytest.raises(AssertionError):
+        parse_fluentd("<match a>\n</source>\n")
