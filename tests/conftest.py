@@ -18,14 +18,20 @@ def es():
         client = connect()
         setup(client)
     except ClusterError as exc:
-        pytest.exit(f"integration tests need Elasticsearch: {exc} (`make test` starts one)", returncode=3)
+        pytest.exit(
+            f"integration tests need Elasticsearch: {exc} (`make test` starts one)", returncode=3
+        )
     return client
 
 
 def delete_model_indices(client, model: str) -> None:
     """Delete a test model's indices by name (wildcard deletes are refused by default)."""
-    found = client.indices.get(index=f"mlmon-*-{model}-*", allow_no_indices=True,
-                               ignore_unavailable=True, expand_wildcards="all")
+    found = client.indices.get(
+        index=f"mlmon-*-{model}-*",
+        allow_no_indices=True,
+        ignore_unavailable=True,
+        expand_wildcards="all",
+    )
     names = [name for name in found if f"-{model}-" in name]
     if names:
         client.indices.delete(index=",".join(names))
@@ -39,7 +45,12 @@ def model(es):
     delete_model_indices(es, name)
     from mlmon.schema.event import PROFILES_INDEX
 
-    hits = es.search(index=PROFILES_INDEX, query={"term": {"model": name}}, size=100,
-                     ignore_unavailable=True, source=False)["hits"]["hits"]
+    hits = es.search(
+        index=PROFILES_INDEX,
+        query={"term": {"model": name}},
+        size=100,
+        ignore_unavailable=True,
+        source=False,
+    )["hits"]["hits"]
     for hit in hits:
         es.delete(index=PROFILES_INDEX, id=hit["_id"], refresh=True)

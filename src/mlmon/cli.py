@@ -25,8 +25,8 @@ from rich.progress import (
 from mlmon.errors import MlmonError, UsageError
 from mlmon.es.settings import ConnectionSettings
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_CODES = """\b
 Exit codes: 0 success, 1 error, 2 bad arguments or input,
@@ -41,13 +41,21 @@ def _client():
 
 
 def _progress(**columns_kw) -> Progress:
-    return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                    *columns_kw.get("columns", (MofNCompleteColumn(),)), TimeRemainingColumn(),
-                    console=err_console, transient=True, disable=not err_console.is_terminal)
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        *columns_kw.get("columns", (MofNCompleteColumn(),)),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-             epilog=EXIT_CODES)
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=EXIT_CODES,
+)
 @click.version_option(package_name="mlmon")
 def cli() -> None:
     """ML observability on the Elastic stack.
@@ -92,10 +100,14 @@ def stack_up() -> None:
     if before.running and not before.managed:
         console.print(f"Using the Elasticsearch already answering at {node.url} (nothing started).")
     elif before.running:
-        console.print(f"Elasticsearch {node.version} already running at {node.url} (pid {node.pid}).")
+        console.print(
+            f"Elasticsearch {node.version} already running at {node.url} (pid {node.pid})."
+        )
     else:
-        console.print(f"Elasticsearch {node.version} is up at {node.url} (pid {node.pid}, "
-                      f"health {node.health}).")
+        console.print(
+            f"Elasticsearch {node.version} is up at {node.url} (pid {node.pid}, "
+            f"health {node.health})."
+        )
 
 
 @stack.command("down")
@@ -104,7 +116,9 @@ def stack_down() -> None:
     from mlmon import stack as local
 
     pid = local.down()
-    console.print(f"Stopped Elasticsearch (pid {pid})." if pid else "No mlmon-managed node is running.")
+    console.print(
+        f"Stopped Elasticsearch (pid {pid})." if pid else "No mlmon-managed node is running."
+    )
 
 
 @stack.command("status")
@@ -116,7 +130,11 @@ def stack_status() -> None:
     if not node.running:
         console.print(f"Nothing answers at {node.url}. Start it with `mlmon stack up`.")
         sys.exit(3)
-    owner = f"mlmon-managed, pid {node.pid}, {node.stack_dir}" if node.managed else "not started by mlmon"
+    owner = (
+        f"mlmon-managed, pid {node.pid}, {node.stack_dir}"
+        if node.managed
+        else "not started by mlmon"
+    )
     console.print(f"Elasticsearch at {node.url}: health {node.health} ({owner}).")
 
 
@@ -134,7 +152,9 @@ def setup() -> None:
 
     result = install(_client())
     for change in result.changes:
-        console.print(f"  {change.kind:9} template {change.name:18} v{change.version}  {change.action}")
+        console.print(
+            f"  {change.kind:9} template {change.name:18} v{change.version}  {change.action}"
+        )
     console.print(f"Elasticsearch {result.node.version}: templates ready.")
 
 
@@ -149,17 +169,33 @@ def baseline() -> None:
 @baseline.command("register")
 @click.option("--model", required=True, help="Model name (lowercase, digits, '_' or '-').")
 @click.option("--version", "version", required=True, help="Model version, e.g. v1.")
-@click.option("--name", default="training", show_default=True,
-              help="Profile name: training, validation, or any name.")
+@click.option(
+    "--name",
+    default="training",
+    show_default=True,
+    help="Profile name: training, validation, or any name.",
+)
 @click.option("--label-column", help="Column with the true label (gives baseline performance).")
 @click.option("--prediction-column", help="Column with the model's prediction.")
 @click.option("--score-column", help="Column with the model's score or probability.")
-@click.option("--bins", default=10, show_default=True, type=click.IntRange(2, 100),
-              help="Quantile bins per numeric feature.")
+@click.option(
+    "--bins",
+    default=10,
+    show_default=True,
+    type=click.IntRange(2, 100),
+    help="Quantile bins per numeric feature.",
+)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def baseline_register(model: str, version: str, name: str, label_column: str | None,
-                      prediction_column: str | None, score_column: str | None, bins: int,
-                      file: Path) -> None:
+def baseline_register(
+    model: str,
+    version: str,
+    name: str,
+    label_column: str | None,
+    prediction_column: str | None,
+    score_column: str | None,
+    bins: int,
+    file: Path,
+) -> None:
     """Build a profile from a CSV or Parquet FILE and store it (re-registering replaces it).
 
     The profile keeps, per feature: type, NA rate, category vocabulary with
@@ -184,16 +220,23 @@ def baseline_register(model: str, version: str, name: str, label_column: str | N
 
         frame = read_table(file, progress=advance)
     profile = build_profile(
-        frame, model=model, version=version, name=name,
-        created_at=format_timestamp(datetime.now(timezone.utc)), label_column=label_column,
-        prediction_column=prediction_column, score_column=score_column, bins=bins,
+        frame,
+        model=model,
+        version=version,
+        name=name,
+        created_at=format_timestamp(datetime.now(timezone.utc)),
+        label_column=label_column,
+        prediction_column=prediction_column,
+        score_column=score_column,
+        bins=bins,
     )
     stored = save_profile(client, profile)
     kinds = [f.kind for f in stored.features.values()]
     console.print(
         f"Registered profile {stored.profile_id}: {stored.rows} rows, "
         f"{kinds.count('numeric')} numeric and {kinds.count('categorical')} categorical features"
-        + (f", baseline {_metrics(stored.performance)}" if stored.performance else "") + "."
+        + (f", baseline {_metrics(stored.performance)}" if stored.performance else "")
+        + "."
     )
 
 
@@ -234,13 +277,15 @@ def ingest(file: Path, profile_name: str | None) -> None:
     client = _client()
     with _progress(columns=(DownloadColumn(),)) as progress:
         task = progress.add_task(f"Ingesting {file.name}", total=file.stat().st_size)
-        result = ingest_file(client, file, progress=lambda n: progress.advance(task, n),
-                             profile_name=profile_name)
+        result = ingest_file(
+            client, file, progress=lambda n: progress.advance(task, n), profile_name=profile_name
+        )
     written = result.written
     console.print(
         f"{result.lines} lines: {written.indexed} indexed ({result.tagged} tagged, "
         f"{result.untagged} untagged), {written.duplicates} duplicates, "
-        f"{written.dead_lettered} dead-lettered ({result.invalid} invalid), {written.failed} failed; "
+        f"{written.dead_lettered} dead-lettered ({result.invalid} invalid), "
+        f"{written.failed} failed; "
         f"actuals joined {result.joined}, pending {result.pending_actuals}."
     )
     for line in written.errors[:5]:
@@ -265,8 +310,10 @@ def tag(model: str, since: str | None, profile_name: str | None) -> None:
 
     _checked(validate_model_name, model)
     result = tag_untagged(_client(), model=model, since=since, profile_name=profile_name)
-    console.print(f"{result.seen} untagged predictions: {result.tagged} tagged, "
-                  f"{result.no_profile} without a profile, {result.failed} failed.")
+    console.print(
+        f"{result.seen} untagged predictions: {result.tagged} tagged, "
+        f"{result.no_profile} without a profile, {result.failed} failed."
+    )
     if result.no_profile:
         err_console.print(f"Register a profile first: mlmon baseline register --model {model} …")
     if result.failed or result.no_profile:
@@ -287,8 +334,10 @@ def join(model: str | None) -> None:
     if model:
         _checked(validate_model_name, model)
     result = join_pending(_client(), model=model)
-    console.print(f"Joined {result.joined} actuals; {result.pending} still wait for their "
-                  f"prediction; {result.failed} failed.")
+    console.print(
+        f"Joined {result.joined} actuals; {result.pending} still wait for their "
+        f"prediction; {result.failed} failed."
+    )
     for line in result.errors[:5]:
         err_console.print(f"  {line}")
     if result.failed:

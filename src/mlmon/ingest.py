@@ -57,8 +57,14 @@ class IngestResult:
     pending_actuals: int = 0
 
 
-def ingest_file(client: Elasticsearch, path: Path, *, batch_size: int = 2000,
-                progress: Progress | None = None, profile_name: str | None = None) -> IngestResult:
+def ingest_file(
+    client: Elasticsearch,
+    path: Path,
+    *,
+    batch_size: int = 2000,
+    progress: Progress | None = None,
+    profile_name: str | None = None,
+) -> IngestResult:
     """Validate, tag and index every line of a JSON-lines file, then join actuals."""
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
@@ -82,9 +88,14 @@ def ingest_file(client: Elasticsearch, path: Path, *, batch_size: int = 2000,
             doc = normalize_event(_parse(line))
         except InvalidEventError as exc:
             result.invalid += 1
-            refused.append(deadletter_operation(line.decode("utf-8", "replace"), source="ingest",
-                                                error_type="invalid_event",
-                                                reason=f"{path.name} line {number}: {exc}"))
+            refused.append(
+                deadletter_operation(
+                    line.decode("utf-8", "replace"),
+                    source="ingest",
+                    error_type="invalid_event",
+                    reason=f"{path.name} line {number}: {exc}",
+                )
+            )
         else:
             models.add(doc["model"]["name"])
             if doc["event"]["kind"] == "prediction" and "quality" not in doc:
@@ -130,13 +141,21 @@ class TagResult:
     errors: list[str] = field(default_factory=list)
 
 
-def tag_untagged(client: Elasticsearch, *, model: str, since: str | None = None,
-                 profile_name: str | None = None, page_size: int = 1000,
-                 progress: Progress | None = None) -> TagResult:
+def tag_untagged(
+    client: Elasticsearch,
+    *,
+    model: str,
+    since: str | None = None,
+    profile_name: str | None = None,
+    page_size: int = 1000,
+    progress: Progress | None = None,
+) -> TagResult:
     """Tag predictions that arrived untagged, with bulk partial updates of ``quality``."""
     index = model_indices("predictions", model)
-    filters: list[dict[str, Any]] = [{"term": {"model.name": model}},
-                                     {"term": {"event.kind": "prediction"}}]
+    filters: list[dict[str, Any]] = [
+        {"term": {"model.name": model}},
+        {"term": {"event.kind": "prediction"}},
+    ]
     if since:
         filters.append({"range": {"@timestamp": {"gte": _since(since)}}})
     query = {"bool": {"filter": filters, "must_not": [{"exists": {"field": "quality.profile"}}]}}
@@ -146,10 +165,16 @@ def tag_untagged(client: Elasticsearch, *, model: str, since: str | None = None,
         client.indices.refresh(index=index, allow_no_indices=True, ignore_unavailable=True)
         search_after = None
         while True:
-            hits = client.search(index=index, query=query, size=page_size,
-                                 sort=[{"prediction_id": "asc"}], search_after=search_after,
-                                 source=["features", "model", "event"], allow_no_indices=True,
-                                 ignore_unavailable=True)["hits"]["hits"]
+            hits = client.search(
+                index=index,
+                query=query,
+                size=page_size,
+                sort=[{"prediction_id": "asc"}],
+                search_after=search_after,
+                source=["features", "model", "event"],
+                allow_no_indices=True,
+                ignore_unavailable=True,
+            )["hits"]["hits"]
             if not hits:
                 break
             search_after = hits[-1]["sort"]
@@ -160,10 +185,13 @@ def tag_untagged(client: Elasticsearch, *, model: str, since: str | None = None,
                 if found is None:
                     result.no_profile += 1
                     continue
-                tagged = tag_event({"event": source.get("event", {}),
-                                    "features": source.get("features", {})}, found)
-                updates.append(Operation("update", hit["_index"], hit["_id"],
-                                         {"quality": tagged["quality"]}))
+                tagged = tag_event(
+                    {"event": source.get("event", {}), "features": source.get("features", {})},
+                    found,
+                )
+                updates.append(
+                    Operation("update", hit["_index"], hit["_id"], {"quality": tagged["quality"]})
+                )
             outcome = execute(client, updates)
             result.seen += len(hits)
             result.tagged += len(outcome.succeeded)

@@ -40,12 +40,17 @@ def training_table(rows: int, rng: random.Random) -> pd.DataFrame:
     for _ in range(rows):
         amount = round(rng.lognormvariate(3.5, 0.8), 2)
         is_fraud = int(amount > 150 and rng.random() < 0.5)
-        records.append({
-            "merchant_name": rng.choice(MERCHANTS), "state": rng.choice(STATES),
-            "device_type": rng.choice(DEVICES), "amount": min(amount, 900.0),
-            "account_age_days": rng.randint(0, 3650), "is_fraud": is_fraud,
-            "predicted": int(amount > 150),
-        })
+        records.append(
+            {
+                "merchant_name": rng.choice(MERCHANTS),
+                "state": rng.choice(STATES),
+                "device_type": rng.choice(DEVICES),
+                "amount": min(amount, 900.0),
+                "account_age_days": rng.randint(0, 3650),
+                "is_fraud": is_fraud,
+                "predicted": int(amount > 150),
+            }
+        )
     return pd.DataFrame.from_records(records)
 
 
@@ -53,8 +58,10 @@ def traffic(count: int, rng: random.Random):
     """Mostly healthy events; 5% unseen merchant, 5% missing age, 2% out-of-range amount."""
     for i in range(count):
         features = {
-            "merchant_name": rng.choice(MERCHANTS), "state": rng.choice(STATES),
-            "device_type": rng.choice(DEVICES), "amount": round(rng.lognormvariate(3.5, 0.8), 2),
+            "merchant_name": rng.choice(MERCHANTS),
+            "state": rng.choice(STATES),
+            "device_type": rng.choice(DEVICES),
+            "amount": round(rng.lognormvariate(3.5, 0.8), 2),
             "account_age_days": rng.randint(0, 3650),
         }
         features["amount"] = min(features["amount"], 900.0)
@@ -78,9 +85,13 @@ def main() -> int:
         path = Path(folder) / "train.csv"
         training_table(20_000, rng).to_csv(path, index=False)
         profile = build_profile(
-            read_table(path), model=MODEL, version=VERSION, name="training",
+            read_table(path),
+            model=MODEL,
+            version=VERSION,
+            name="training",
             created_at=format_timestamp(datetime.now(timezone.utc)),
-            label_column="is_fraud", prediction_column="predicted",
+            label_column="is_fraud",
+            prediction_column="predicted",
         )
     stored = save_profile(client, profile)
     console.print(f"1. Registered baseline [bold]{stored.profile_id}[/] from 20,000 training rows.")
@@ -89,8 +100,14 @@ def main() -> int:
     ids = []
     for _, features in traffic(5_000, rng):
         score = min(1.0, features["amount"] / 300) if features["amount"] else 0.1
-        ids.append(log.prediction(features=features, prediction=int(score > 0.5), score=score,
-                                  latency_ms={"total": rng.uniform(5, 20)}))
+        ids.append(
+            log.prediction(
+                features=features,
+                prediction=int(score > 0.5),
+                score=score,
+                latency_ms={"total": rng.uniform(5, 20)},
+            )
+        )
     for pid in ids[::3]:
         log.actual(pid, label=rng.choice([0, 1]))
     log.flush()
@@ -106,12 +123,15 @@ def main() -> int:
         "missing": {"terms": {"field": "quality.missing"}},
         "unseen": {"terms": {"field": "quality.unseen"}},
         "out_of_range": {"terms": {"field": "quality.out_of_range"}},
-        "unseen_values": {"filter": {"exists": {"field": "quality.unseen"}},
-                          "aggs": {"top": {"terms": {"field": "features.merchant_name", "size": 3}}}},
+        "unseen_values": {
+            "filter": {"exists": {"field": "quality.unseen"}},
+            "aggs": {"top": {"terms": {"field": "features.merchant_name", "size": 3}}},
+        },
         "with_actual": {"filter": {"exists": {"field": "actual.label"}}},
     }
-    result = client.search(index=index, query={"bool": {"filter": [filters]}}, size=0, aggs=aggs,
-                           track_total_hits=True)
+    result = client.search(
+        index=index, query={"bool": {"filter": [filters]}}, size=0, aggs=aggs, track_total_hits=True
+    )
     agg = result["aggregations"]
     table = Table(title=f"3. What Elasticsearch holds for {MODEL} (aggregations only)")
     table.add_column("question")
@@ -125,8 +145,10 @@ def main() -> int:
         table.add_row(f"top unseen merchant: {bucket['key']}", str(bucket["doc_count"]))
     table.add_row("predictions with a joined actual", str(agg["with_actual"]["doc_count"]))
     console.print(table)
-    console.print(f"Done in {time.monotonic() - started:.1f}s. Next: `mlmon --help`, the README's "
-                  "SDK section, and `mlmon ingest` for JSON-lines archives.")
+    console.print(
+        f"Done in {time.monotonic() - started:.1f}s. Next: `mlmon --help`, the README's "
+        "SDK section, and `mlmon ingest` for JSON-lines archives."
+    )
     return 0
 
 

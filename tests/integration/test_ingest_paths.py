@@ -29,19 +29,27 @@ CASES = ["healthy", "unseen", "missing", "absent", "too_high", "too_low"]
 
 
 def mlmon(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mlmon", *args], capture_output=True, text=True,
-                          env=dict(os.environ), timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "mlmon", *args],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=300,
+        check=False,
+    )
 
 
 def training_frame(rows: int = 2000) -> pd.DataFrame:
-    return pd.DataFrame({
-        "merchant": [MERCHANTS[i % 10] for i in range(rows)],
-        "state": ["CA" if i % 3 else "NY" for i in range(rows)],
-        "amount": [1.0 + (i * 7919) % 100 for i in range(rows)],  # 1 … 100
-        "age": [18 + i % 60 for i in range(rows)],
-        "label": [i % 2 for i in range(rows)],
-        "predicted": [(i // 2) % 2 for i in range(rows)],
-    })
+    return pd.DataFrame(
+        {
+            "merchant": [MERCHANTS[i % 10] for i in range(rows)],
+            "state": ["CA" if i % 3 else "NY" for i in range(rows)],
+            "amount": [1.0 + (i * 7919) % 100 for i in range(rows)],  # 1 … 100
+            "age": [18 + i % 60 for i in range(rows)],
+            "label": [i % 2 for i in range(rows)],
+            "predicted": [(i // 2) % 2 for i in range(rows)],
+        }
+    )
 
 
 def features_for(i: int) -> tuple[str, dict]:
@@ -73,9 +81,14 @@ EXPECTED_QUALITY = {
 def emit(log: PredictionLogger, count: int, *, prefix: str) -> None:
     for i in range(count):
         _, features = features_for(i)
-        log.prediction(features=features, prediction=i % 2, score=0.25 + (i % 2) / 2,
-                       latency_ms={"total": 10.0}, prediction_id=f"{prefix}{i:05d}",
-                       timestamp=START + timedelta(seconds=i))
+        log.prediction(
+            features=features,
+            prediction=i % 2,
+            score=0.25 + (i % 2) / 2,
+            latency_ms={"total": 10.0},
+            prediction_id=f"{prefix}{i:05d}",
+            timestamp=START + timedelta(seconds=i),
+        )
         if i % 4 == 0:
             log.actual(f"{prefix}{i:05d}", label=(i // 2) % 2, timestamp=START + timedelta(days=1))
 
@@ -83,17 +96,34 @@ def emit(log: PredictionLogger, count: int, *, prefix: str) -> None:
 def documents(es, model: str, prefix: str) -> dict[str, dict]:
     index = model_indices("predictions", model)
     es.indices.refresh(index=index)
-    hits = es.search(index=index, query={"prefix": {"prediction_id": prefix}}, size=10_000,
-                     sort=[{"prediction_id": "asc"}])["hits"]["hits"]
-    return {hit["_id"][len(prefix):]: hit["_source"] for hit in hits}
+    hits = es.search(
+        index=index,
+        query={"prefix": {"prediction_id": prefix}},
+        size=10_000,
+        sort=[{"prediction_id": "asc"}],
+    )["hits"]["hits"]
+    return {hit["_id"][len(prefix) :]: hit["_source"] for hit in hits}
 
 
 @pytest.fixture
 def registered(es, model, tmp_path):
     csv = tmp_path / "train.csv"
     training_frame().to_csv(csv, index=False)
-    done = mlmon("baseline", "register", "--model", model, "--version", "v1", "--name", "training",
-                 "--label-column", "label", "--prediction-column", "predicted", str(csv))
+    done = mlmon(
+        "baseline",
+        "register",
+        "--model",
+        model,
+        "--version",
+        "v1",
+        "--name",
+        "training",
+        "--label-column",
+        "label",
+        "--prediction-column",
+        "predicted",
+        str(csv),
+    )
     assert done.returncode == 0, done.stderr
     assert f"Registered profile {model}:v1:training:r1: 2000 rows" in done.stdout
     return model
@@ -155,7 +185,19 @@ def test_tag_fills_in_events_that_arrived_untagged(es, model, tmp_path):
 
     csv = tmp_path / "train.parquet"
     training_frame().to_parquet(csv)
-    done = mlmon("baseline", "register", "--model", model, "--version", "v1", str(csv))
+    done = mlmon(
+        "baseline",
+        "register",
+        "--model",
+        model,
+        "--version",
+        "v1",
+        "--label-column",
+        "label",
+        "--prediction-column",
+        "predicted",
+        str(csv),
+    )
     assert done.returncode == 0, done.stderr
     tagged = mlmon("tag", "--model", model, "--since", "2026-11-01T00:00:00Z")
     assert tagged.returncode == 0, tagged.stderr
@@ -171,8 +213,13 @@ def test_tag_fills_in_events_that_arrived_untagged(es, model, tmp_path):
 
 
 def test_ingest_refuses_bad_lines_into_the_deadletter_and_counts_them(es, model, tmp_path):
-    good = {"@timestamp": "2026-11-21T00:00:00Z", "model": {"name": model, "version": "v1"},
-            "prediction_id": "ok-1", "features": {"x": 1.0}, "prediction": {"label": "a"}}
+    good = {
+        "@timestamp": "2026-11-21T00:00:00Z",
+        "model": {"name": model, "version": "v1"},
+        "prediction_id": "ok-1",
+        "features": {"x": 1.0},
+        "prediction": {"label": "a"},
+    }
     lines = [
         orjson.dumps(good).decode(),
         "{not json",
@@ -183,15 +230,28 @@ def test_ingest_refuses_bad_lines_into_the_deadletter_and_counts_them(es, model,
         orjson.dumps({**good, "prediction_id": "nested", "features": {"x": {"deep": 1}}}).decode(),
         orjson.dumps({**good, "prediction_id": "nan-string", "features": {"x": "NaN"}}).decode(),
     ]
-    path = tmp_path / "mixed.jsonl"
+    path = tmp_path / f"{model}.jsonl"  # the dead-letter index is shared: find ours by name
     path.write_text("\n".join(lines) + "\n")
     done = mlmon("ingest", str(path))
     assert done.returncode == 1
-    assert "7 lines: 2 indexed (0 tagged, 2 untagged), 0 duplicates, 5 dead-lettered (5 invalid)" in done.stdout
+    assert (
+        "7 lines: 2 indexed (0 tagged, 2 untagged), 0 duplicates, 5 dead-lettered (5 invalid)"
+        in done.stdout
+    )
     es.indices.refresh(index="mlmon-deadletter-*")
-    hits = es.search(index="mlmon-deadletter-*", size=50, query={"bool": {"filter": [
-        {"term": {"source": "ingest"}}, {"wildcard": {"reason": f"{path.name} line *"}}]}},
-        sort=[{"reason": "asc"}])["hits"]["hits"]
+    hits = es.search(
+        index="mlmon-deadletter-*",
+        size=50,
+        query={
+            "bool": {
+                "filter": [
+                    {"term": {"source": "ingest"}},
+                    {"wildcard": {"reason": f"{path.name} line *"}},
+                ]
+            }
+        },
+        sort=[{"reason": "asc"}],
+    )["hits"]["hits"]
     reasons = sorted(h["_source"]["reason"] for h in hits if path.name in h["_source"]["reason"])
     assert [r.split(":")[0] for r in reasons] == [f"{path.name} line {n}" for n in (2, 3, 4, 5, 7)]
     assert "not valid JSON" in reasons[0] and "feature name 'a.b'" in reasons[1]

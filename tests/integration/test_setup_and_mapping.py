@@ -10,11 +10,17 @@ from mlmon.stack import ES_VERSION
 
 
 def event(model, pid, **features):
-    return normalize_event({
-        "@timestamp": "2026-11-22T10:00:00.000Z", "model": {"name": model, "version": "v1"},
-        "prediction_id": pid, "features": features, "tags": {"region": "eu", "shard": 3},
-        "prediction": {"label": "fraud", "score": 0.9}, "latency_ms": {"total": 3.0},
-    })
+    return normalize_event(
+        {
+            "@timestamp": "2026-11-22T10:00:00.000Z",
+            "model": {"name": model, "version": "v1"},
+            "prediction_id": pid,
+            "features": features,
+            "tags": {"region": "eu", "shard": 3},
+            "prediction": {"label": "fraud", "score": 0.9},
+            "latency_ms": {"total": 3.0},
+        }
+    )
 
 
 def test_setup_is_idempotent_and_versioned(es):
@@ -35,9 +41,15 @@ def test_node_offers_every_aggregation_mlmon_needs(es):
 
 
 def test_features_map_by_type_and_bad_values_never_lose_the_document(es, model):
-    result = write_events(es, [event(model, "a", merchant="m1", amount=12.5),
-                               event(model, "b", merchant="m2", amount="not a number")],
-                          source="test", refresh=True)
+    result = write_events(
+        es,
+        [
+            event(model, "a", merchant="m1", amount=12.5),
+            event(model, "b", merchant="m2", amount="not a number"),
+        ],
+        source="test",
+        refresh=True,
+    )
     assert (result.indexed, result.dead_lettered, result.failed) == (2, 0, 0)
     index = f"mlmon-predictions-{model}-2026.11.22"
     props = es.indices.get_mapping(index=index)[index]["mappings"]["properties"]

@@ -8,8 +8,14 @@ import sys
 
 
 def mlmon(*args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mlmon", *args], capture_output=True, text=True,
-                          env={**os.environ, **env}, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "mlmon", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=60,
+        check=False,
+    )
 
 
 def test_down_cluster_is_one_line_and_exit_3():
@@ -24,7 +30,8 @@ def test_bad_settings_are_exit_2():
     done = mlmon("setup", MLMON_ES_URL="localhost:9200")
     assert done.returncode == 2
     assert done.stderr.strip() == (
-        "mlmon: error: MLMON_ES_URL 'localhost:9200' is not an http(s) URL like http://127.0.0.1:9200")
+        "mlmon: error: MLMON_ES_URL 'localhost:9200' is not an http(s) URL like http://127.0.0.1:9200"
+    )
 
 
 def test_bad_arguments_are_exit_2():

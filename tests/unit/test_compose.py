@@ -73,7 +73,9 @@ def test_health_checks_and_start_order():
         assert SERVICES[name]["healthcheck"]["test"], name
     assert SERVICES["setup"]["depends_on"]["elasticsearch"]["condition"] == "service_healthy"
     # Fluentd writes only after the templates exist.
-    assert SERVICES["fluentd"]["depends_on"]["setup"]["condition"] == "service_completed_successfully"
+    assert (
+        SERVICES["fluentd"]["depends_on"]["setup"]["condition"] == "service_completed_successfully"
+    )
 
 
 # --- the Fluentd configuration, parsed -------------------------------------
@@ -91,7 +93,7 @@ class Directive:
 
 
 def parse_fluentd(text: str) -> Directive:
-    """Fluentd's config syntax: ``<name arg>`` … ``</name>`` sections holding ``key value`` lines."""
+    """Fluentd's syntax: ``<name arg>`` … ``</name>`` sections of ``key value`` lines."""
     root = Directive("root", "")
     stack = [root]
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -101,7 +103,9 @@ def parse_fluentd(text: str) -> Directive:
         opening = re.fullmatch(r"<([a-z@_]+)(?:\s+(.+?))?>", line)
         closing = re.fullmatch(r"</([a-z@_]+)>", line)
         if closing:
-            assert stack[-1].name == closing.group(1), f"line {number}: unbalanced </{closing.group(1)}>"
+            assert stack[-1].name == closing.group(1), (
+                f"line {number}: unbalanced </{closing.group(1)}>"
+            )
             stack.pop()
         elif opening:
             directive = Directive(opening.group(1), opening.group(2) or "")
@@ -125,10 +129,13 @@ def test_fluentd_config_is_balanced_and_has_a_forward_source_on_the_sdk_port():
     assert sources["monitor_agent"].params["port"] == "24220"
 
 
-@pytest.mark.parametrize(("pattern", "prefix", "operation"), [
-    ("mlmon.prediction.**", "mlmon-predictions-${tag_parts[2]}", "create"),
-    ("mlmon.actual.**", "mlmon-actuals-${tag_parts[2]}", "index"),
-])
+@pytest.mark.parametrize(
+    ("pattern", "prefix", "operation"),
+    [
+        ("mlmon.prediction.**", "mlmon-predictions-${tag_parts[2]}", "create"),
+        ("mlmon.actual.**", "mlmon-actuals-${tag_parts[2]}", "index"),
+    ],
+)
 def test_fluentd_routes_events_to_the_sdk_sink_indices(pattern, prefix, operation):
     match = next(m for m in CONFIG.find("match") if m.arg == pattern)
     params = match.params
@@ -148,7 +155,10 @@ def test_fluentd_routes_events_to_the_sdk_sink_indices(pattern, prefix, operatio
 def test_fluentd_sends_refused_and_unrouted_records_to_the_deadletter():
     catch_all = CONFIG.find("match")[-1]
     assert (catch_all.arg, catch_all.params["@type"], catch_all.params["@label"]) == (
-        "**", "relabel", "@ERROR")
+        "**",
+        "relabel",
+        "@ERROR",
+    )
     label = next(lbl for lbl in CONFIG.find("label") if lbl.arg == "@ERROR")
     record = label.find("filter")[0].find("record")[0].params
     assert {"@timestamp", "source", "error_type", "reason", "raw", "prediction_id"} <= set(record)

@@ -13,20 +13,24 @@ from mlmon.stack.distribution import parse_java_version, render_config
 
 def test_defaults_and_environment():
     assert ConnectionSettings.from_env({}).url == DEFAULT_URL
-    settings = ConnectionSettings.from_env({"MLMON_ES_URL": "https://es:9200", "MLMON_ES_USER": "u",
-                                            "MLMON_ES_PASSWORD": "secret"})
+    settings = ConnectionSettings.from_env(
+        {"MLMON_ES_URL": "https://es:9200", "MLMON_ES_USER": "u", "MLMON_ES_PASSWORD": "secret"}
+    )
     assert settings.client_options()["basic_auth"] == ("u", "secret")
     assert "secret" not in repr(settings)
     keyed = ConnectionSettings.from_env({"MLMON_ES_API_KEY": "k3y"})
     assert keyed.client_options()["api_key"] == "k3y" and "k3y" not in repr(keyed)
 
 
-@pytest.mark.parametrize("env", [
-    {"MLMON_ES_URL": "localhost:9200"},
-    {"MLMON_ES_API_KEY": "k", "MLMON_ES_USER": "u", "MLMON_ES_PASSWORD": "p"},
-    {"MLMON_ES_USER": "u"},
-    {"MLMON_ES_CA_CERTS": "/nonexistent/ca.pem"},
-])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"MLMON_ES_URL": "localhost:9200"},
+        {"MLMON_ES_API_KEY": "k", "MLMON_ES_USER": "u", "MLMON_ES_PASSWORD": "p"},
+        {"MLMON_ES_USER": "u"},
+        {"MLMON_ES_CA_CERTS": "/nonexistent/ca.pem"},
+    ],
+)
 def test_bad_settings_are_usage_errors(env):
     with pytest.raises(UsageError):
         ConnectionSettings.from_env(env)
@@ -45,5 +49,6 @@ def test_config_is_single_node_loopback_with_explicit_security():
     assert "discovery.type: single-node" in text
     assert "xpack.security.enabled: false" in text
     assert "cluster.routing.allocation.disk.threshold_enabled: false" in text
-    assert "xpack.security.enabled: true" in render_config(port=1, data=Path("/d"), logs=Path("/l"),
-                                                           security=True)
+    assert "xpack.security.enabled: true" in render_config(
+        port=1, data=Path("/d"), logs=Path("/l"), security=True
+    )

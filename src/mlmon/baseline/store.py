@@ -21,8 +21,10 @@ def profile_doc_id(model: str, version: str, name: str) -> str:
     return f"{model}:{version}:{name}"
 
 
-def save_profile(client: Elasticsearch, profile: Profile, *, now: datetime | None = None) -> Profile:
-    """Store ``profile`` as the next revision of its (model, version, name); return what was stored."""
+def save_profile(
+    client: Elasticsearch, profile: Profile, *, now: datetime | None = None
+) -> Profile:
+    """Store ``profile`` as the next revision of its (model, version, name); return it."""
     doc_id = profile_doc_id(profile.model, profile.version, profile.name)
     with translate_errors():
         try:
@@ -31,17 +33,27 @@ def save_profile(client: Elasticsearch, profile: Profile, *, now: datetime | Non
         except NotFoundError:
             revision = 1
         stored = profile.with_revision(revision)
-        client.index(index=PROFILES_INDEX, id=doc_id, refresh="wait_for", document={
-            "profile_id": stored.profile_id, "model": stored.model, "version": stored.version,
-            "name": stored.name, "revision": revision, "created_at": stored.created_at,
-            "registered_at": format_timestamp(now or datetime.now(timezone.utc)),
-            "profile": stored.to_dict(),
-        })
+        client.index(
+            index=PROFILES_INDEX,
+            id=doc_id,
+            refresh="wait_for",
+            document={
+                "profile_id": stored.profile_id,
+                "model": stored.model,
+                "version": stored.version,
+                "name": stored.name,
+                "revision": revision,
+                "created_at": stored.created_at,
+                "registered_at": format_timestamp(now or datetime.now(timezone.utc)),
+                "profile": stored.to_dict(),
+            },
+        )
     return stored
 
 
-def load_profile(client: Elasticsearch, *, model: str, version: str | None = None,
-                 name: str | None = None) -> Profile | None:
+def load_profile(
+    client: Elasticsearch, *, model: str, version: str | None = None, name: str | None = None
+) -> Profile | None:
     """The profile to tag against: exact when version and name are given, else the newest
     registered for the model's version, else the newest for the model."""
     with translate_errors():
@@ -63,19 +75,30 @@ def list_profiles(client: Elasticsearch, *, model: str | None = None) -> list[di
     """Metadata of stored profiles, newest first."""
     query: dict[str, Any] = {"term": {"model": model}} if model else {"match_all": {}}
     with translate_errors():
-        hits = client.search(index=PROFILES_INDEX, query=query, size=1000,
-                             sort=[{"registered_at": "desc"}], source_excludes=["profile"],
-                             ignore_unavailable=True)["hits"]["hits"]
+        hits = client.search(
+            index=PROFILES_INDEX,
+            query=query,
+            size=1000,
+            sort=[{"registered_at": "desc"}],
+            source_excludes=["profile"],
+            ignore_unavailable=True,
+        )["hits"]["hits"]
     return [hit["_source"] for hit in hits]
 
 
-def _newest(client: Elasticsearch, *, model: str, version: str | None,
-            name: str | None) -> dict[str, Any] | None:
+def _newest(
+    client: Elasticsearch, *, model: str, version: str | None, name: str | None
+) -> dict[str, Any] | None:
     filters: list[dict[str, Any]] = [{"term": {"model": model}}]
     if version:
         filters.append({"term": {"version": version}})
     if name:
         filters.append({"term": {"name": name}})
-    hits = client.search(index=PROFILES_INDEX, query={"bool": {"filter": filters}}, size=1,
-                         sort=[{"registered_at": "desc"}], ignore_unavailable=True)["hits"]["hits"]
+    hits = client.search(
+        index=PROFILES_INDEX,
+        query={"bool": {"filter": filters}},
+        size=1,
+        sort=[{"registered_at": "desc"}],
+        ignore_unavailable=True,
+    )["hits"]["hits"]
     return hits[0]["_source"] if hits else None

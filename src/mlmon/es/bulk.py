@@ -63,11 +63,14 @@ class BulkOutcome:
         first: dict[str, str] = {}
         for failure in self.failed:
             first.setdefault(failure.error_type, failure.reason)
-        return [f"{count} × {kind}: {first[kind][:200]}" for kind, count in by_type.most_common(limit)]
+        return [
+            f"{count} × {kind}: {first[kind][:200]}" for kind, count in by_type.most_common(limit)
+        ]
 
 
-def chunk(operations: Iterable[Operation], *, max_items: int = 1000,
-          max_bytes: int = 5 * 1024 * 1024) -> Iterator[list[tuple[Operation, bytes]]]:
+def chunk(
+    operations: Iterable[Operation], *, max_items: int = 1000, max_bytes: int = 5 * 1024 * 1024
+) -> Iterator[list[tuple[Operation, bytes]]]:
     """Group operations into requests bounded by item count and body size."""
     batch: list[tuple[Operation, bytes]] = []
     size = 0
@@ -88,7 +91,7 @@ def interpret(operations: Sequence[Operation], response: dict[str, Any]) -> Bulk
     items = response.get("items", [])
     if len(items) != len(operations):
         raise ValueError(f"bulk response has {len(items)} items for {len(operations)} operations")
-    for operation, item in zip(operations, items):
+    for operation, item in zip(operations, items, strict=True):
         result = next(iter(item.values()))
         status = int(result.get("status", 0))
         if 200 <= status < 300:
@@ -101,12 +104,15 @@ def interpret(operations: Sequence[Operation], response: dict[str, Any]) -> Bulk
         cause = error.get("caused_by")
         if isinstance(cause, dict) and cause.get("reason"):
             reason = f"{reason} ({cause['reason']})"
-        outcome.failed.append(ItemFailure(operation, status, str(error.get("type", "unknown")), reason))
+        outcome.failed.append(
+            ItemFailure(operation, status, str(error.get("type", "unknown")), reason)
+        )
     return outcome
 
 
-def send(client: Elasticsearch, batch: Sequence[tuple[Operation, bytes]], *,
-         refresh: bool | str = False) -> BulkOutcome:
+def send(
+    client: Elasticsearch, batch: Sequence[tuple[Operation, bytes]], *, refresh: bool | str = False
+) -> BulkOutcome:
     """One bulk request; cluster-level failures raise mlmon's ClusterError."""
     body = b"".join(encoded for _, encoded in batch)
     with translate_errors():
@@ -114,9 +120,16 @@ def send(client: Elasticsearch, batch: Sequence[tuple[Operation, bytes]], *,
     return interpret([operation for operation, _ in batch], response.body)
 
 
-def execute(client: Elasticsearch, operations: Iterable[Operation], *, refresh: bool | str = False,
-            max_retries: int = 3, backoff: float = 0.5, max_backoff: float = 8.0,
-            max_items: int = 1000) -> BulkOutcome:
+def execute(
+    client: Elasticsearch,
+    operations: Iterable[Operation],
+    *,
+    refresh: bool | str = False,
+    max_retries: int = 3,
+    backoff: float = 0.5,
+    max_backoff: float = 8.0,
+    max_items: int = 1000,
+) -> BulkOutcome:
     """Send everything; resend items rejected with retryable statuses, with capped back-off."""
     outcome = BulkOutcome()
     for batch in chunk(operations, max_items=max_items):

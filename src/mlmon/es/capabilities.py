@@ -22,8 +22,10 @@ REQUIRED_AGGREGATIONS = {
     "stats": {"stats": {"field": "prediction.score"}},
     "missing": {"missing": {"field": "prediction.score"}},
     "cardinality": {"cardinality": {"field": "model.name"}},
-    "random_sampler": {"random_sampler": {"probability": 0.5},
-                       "aggs": {"t": {"terms": {"field": "model.name"}}}},
+    "random_sampler": {
+        "random_sampler": {"probability": 0.5},
+        "aggs": {"t": {"terms": {"field": "model.name"}}},
+    },
 }
 
 
@@ -41,8 +43,9 @@ def parse_version(text: str) -> tuple[int, int]:
 def check_node(client: Elasticsearch) -> NodeInfo:
     """Version and aggregations mlmon relies on; raises :class:`ClusterFeatureMissing`."""
     with translate_errors():
-        nodes = client.nodes.info(node_id="_local", metric="plugins",
-                                  filter_path="nodes.*.version,nodes.*.modules.name")
+        nodes = client.nodes.info(
+            node_id="_local", metric="plugins", filter_path="nodes.*.version,nodes.*.modules.name"
+        )
     node = next(iter(nodes["nodes"].values()))
     version = node["version"]
     if parse_version(version) < MIN_VERSION or parse_version(version)[0] != 8:
@@ -51,8 +54,13 @@ def check_node(client: Elasticsearch) -> NodeInfo:
         )
     try:
         with translate_errors():
-            client.search(index="mlmon-capability-probe-*", allow_no_indices=True,
-                          ignore_unavailable=True, size=0, aggs=REQUIRED_AGGREGATIONS)
+            client.search(
+                index="mlmon-capability-probe-*",
+                allow_no_indices=True,
+                ignore_unavailable=True,
+                size=0,
+                aggs=REQUIRED_AGGREGATIONS,
+            )
     except ClusterError as exc:
         raise ClusterFeatureMissing(
             f"Elasticsearch {version} lacks an aggregation mlmon relies on: {exc}"

@@ -58,8 +58,13 @@ def prediction_update(actual: dict[str, Any]) -> dict[str, Any]:
     return {"actual": block}
 
 
-def join_pending(client: Elasticsearch, *, model: str | None = None, page_size: int = 1000,
-                 now: datetime | None = None) -> JoinResult:
+def join_pending(
+    client: Elasticsearch,
+    *,
+    model: str | None = None,
+    page_size: int = 1000,
+    now: datetime | None = None,
+) -> JoinResult:
     """One pass over the pending actuals (of ``model``, or of all models)."""
     actuals = model_indices("actuals", model) if model else ACTUALS_INDEX_PATTERN
     predictions = model_indices("predictions", model) if model else PREDICTIONS_INDEX_PATTERN
@@ -67,29 +72,45 @@ def join_pending(client: Elasticsearch, *, model: str | None = None, page_size: 
     joined = pending = failed = 0
     errors: list[str] = []
     with translate_errors():
-        client.indices.refresh(index=f"{actuals},{predictions}", allow_no_indices=True,
-                               ignore_unavailable=True)
+        client.indices.refresh(
+            index=f"{actuals},{predictions}", allow_no_indices=True, ignore_unavailable=True
+        )
         search_after = None
         while True:
             page = client.search(
-                index=actuals, query=pending_query(model), size=page_size,
-                sort=[{"prediction_id": "asc"}], search_after=search_after,
+                index=actuals,
+                query=pending_query(model),
+                size=page_size,
+                sort=[{"prediction_id": "asc"}],
+                search_after=search_after,
                 source=["@timestamp", "actual", "model.name", "prediction_id"],
-                allow_no_indices=True, ignore_unavailable=True,
+                allow_no_indices=True,
+                ignore_unavailable=True,
             )["hits"]["hits"]
             if not page:
                 break
             search_after = page[-1]["sort"]
             located = _locate(client, predictions, [hit["_id"] for hit in page], model)
             updates = [
-                Operation("update", located[hit["_id"]], hit["_id"], prediction_update(hit["_source"]), hit)
-                for hit in page if hit["_id"] in located
+                Operation(
+                    "update",
+                    located[hit["_id"]],
+                    hit["_id"],
+                    prediction_update(hit["_source"]),
+                    hit,
+                )
+                for hit in page
+                if hit["_id"] in located
             ]
             pending += len(page) - len(updates)
             outcome = execute(client, updates)
             marks = [
-                Operation("update", op.source["_index"], op.id,
-                          {"join": {"joined_at": stamp, "prediction_index": op.index}})
+                Operation(
+                    "update",
+                    op.source["_index"],
+                    op.id,
+                    {"join": {"joined_at": stamp, "prediction_index": op.index}},
+                )
                 for op in outcome.succeeded
             ]
             marked = execute(client, marks)
@@ -106,6 +127,12 @@ def _locate(client: Elasticsearch, index: str, ids: list[str], model: str | None
     filters: list[dict[str, Any]] = [{"ids": {"values": ids}}]
     if model:
         filters.append({"term": {"model.name": model}})
-    hits = client.search(index=index, query={"bool": {"filter": filters}}, size=len(ids),
-                         source=False, allow_no_indices=True, ignore_unavailable=True)["hits"]["hits"]
+    hits = client.search(
+        index=index,
+        query={"bool": {"filter": filters}},
+        size=len(ids),
+        source=False,
+        allow_no_indices=True,
+        ignore_unavailable=True,
+    )["hits"]["hits"]
     return {hit["_id"]: hit["_index"] for hit in hits}

@@ -24,7 +24,9 @@ class ConnectionSettings:
     request_timeout: float = 30.0
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> ConnectionSettings:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, **overrides: object
+    ) -> ConnectionSettings:
         """``MLMON_ES_URL``, ``MLMON_ES_API_KEY`` or ``MLMON_ES_USER``/``MLMON_ES_PASSWORD``,
         ``MLMON_ES_CA_CERTS``; explicit keyword arguments win over the environment."""
         env = os.environ if environ is None else environ
@@ -45,7 +47,9 @@ class ConnectionSettings:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise UsageError(f"MLMON_ES_URL {self.url!r} is not an http(s) URL like {DEFAULT_URL}")
         if self.api_key and (self.username or self.password):
-            raise UsageError("set either MLMON_ES_API_KEY or MLMON_ES_USER/MLMON_ES_PASSWORD, not both")
+            raise UsageError(
+                "set either MLMON_ES_API_KEY or MLMON_ES_USER/MLMON_ES_PASSWORD, not both"
+            )
         if bool(self.username) != bool(self.password):
             raise UsageError("MLMON_ES_USER and MLMON_ES_PASSWORD go together: set both or neither")
         if self.ca_certs and not os.path.isfile(self.ca_certs):

@@ -36,7 +36,10 @@ def load_templates(folder: Path | None = None) -> dict[str, dict[str, dict]]:
     """``{"component": {name: body}, "index": {name: body}}`` from the JSON files."""
     folder = folder or pipelines_dir() / "elasticsearch"
     return {
-        kind: {path.stem: json.loads(path.read_text()) for path in sorted((folder / kind).glob("*.json"))}
+        kind: {
+            path.stem: json.loads(path.read_text())
+            for path in sorted((folder / kind).glob("*.json"))
+        }
         for kind in ("component", "index")
     }
 

@@ -48,18 +48,32 @@ def operation_for(doc: dict[str, Any]) -> Operation:
     """Where a normalised event goes, and how (pure)."""
     model = doc["model"]["name"]
     if doc["event"]["kind"] == "actual":
-        return Operation("index", actuals_index(model, doc["@timestamp"]), doc["prediction_id"], doc, doc)
-    return Operation("create", predictions_index(model, doc["@timestamp"]), doc["prediction_id"], doc, doc)
+        return Operation(
+            "index", actuals_index(model, doc["@timestamp"]), doc["prediction_id"], doc, doc
+        )
+    return Operation(
+        "create", predictions_index(model, doc["@timestamp"]), doc["prediction_id"], doc, doc
+    )
 
 
-def deadletter_operation(raw: Any, *, source: str, error_type: str, reason: str,
-                         target_index: str | None = None, now: datetime | None = None) -> Operation:
+def deadletter_operation(
+    raw: Any,
+    *,
+    source: str,
+    error_type: str,
+    reason: str,
+    target_index: str | None = None,
+    now: datetime | None = None,
+) -> Operation:
     """A dead-letter document keeps the raw event as text (not indexed) with why it was refused."""
     stamp = format_timestamp(now or datetime.now(timezone.utc))
     text = raw if isinstance(raw, str) else orjson.dumps(raw, default=str).decode()
     body: dict[str, Any] = {
-        "@timestamp": stamp, "source": source, "error_type": error_type,
-        "reason": reason[:2000], "raw": text,
+        "@timestamp": stamp,
+        "source": source,
+        "error_type": error_type,
+        "reason": reason[:2000],
+        "raw": text,
     }
     if target_index:
         body["target_index"] = target_index
@@ -72,8 +86,13 @@ def deadletter_operation(raw: Any, *, source: str, error_type: str, reason: str,
     return Operation("index", deadletter_index(stamp), None, body, raw)
 
 
-def write_events(client: Elasticsearch, docs: Iterable[dict[str, Any]], *, source: str,
-                 refresh: bool | str = False) -> WriteResult:
+def write_events(
+    client: Elasticsearch,
+    docs: Iterable[dict[str, Any]],
+    *,
+    source: str,
+    refresh: bool | str = False,
+) -> WriteResult:
     """Bulk-index normalised events. Raises ClusterUnavailable only when the cluster is down."""
     outcome = execute(client, (operation_for(doc) for doc in docs), refresh=refresh)
     result = WriteResult()
@@ -95,19 +114,31 @@ def write_events(client: Elasticsearch, docs: Iterable[dict[str, Any]], *, sourc
     return result
 
 
-def dead_letter(client: Elasticsearch, failures: Iterable[ItemFailure], *, source: str,
-                refresh: bool | str = False) -> WriteResult:
+def dead_letter(
+    client: Elasticsearch,
+    failures: Iterable[ItemFailure],
+    *,
+    source: str,
+    refresh: bool | str = False,
+) -> WriteResult:
     """Write refused items to the dead-letter index; what even that refuses is counted as failed."""
     operations = [
-        deadletter_operation(f.operation.source, source=source, error_type=f.error_type,
-                             reason=f"{f.status} {f.reason}", target_index=f.operation.index)
+        deadletter_operation(
+            f.operation.source,
+            source=source,
+            error_type=f.error_type,
+            reason=f"{f.status} {f.reason}",
+            target_index=f.operation.index,
+        )
         for f in failures
     ]
     return write_deadletters(client, operations, refresh=refresh)
 
 
-def write_deadletters(client: Elasticsearch, operations: list[Operation], *,
-                      refresh: bool | str = False) -> WriteResult:
+def write_deadletters(
+    client: Elasticsearch, operations: list[Operation], *, refresh: bool | str = False
+) -> WriteResult:
     outcome = execute(client, operations, refresh=refresh)
-    return WriteResult(dead_lettered=len(outcome.succeeded), failed=len(outcome.failed),
-                       errors=outcome.summary())
+    return WriteResult(
+        dead_lettered=len(outcome.succeeded), failed=len(outcome.failed), errors=outcome.summary()
+    )

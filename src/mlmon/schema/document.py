@@ -12,8 +12,8 @@ from typing import Any
 
 from mlmon.errors import InvalidEventError
 from mlmon.schema.event import (
-    SCHEMA_VERSION,
     MAX_STRING_LENGTH,
+    SCHEMA_VERSION,
     normalize_features,
     normalize_timestamp,
     normalize_value,
@@ -47,7 +47,9 @@ def _text(field: str, value: Any, *, required: bool = False) -> str | None:
             raise InvalidEventError(f"event has no {field}")
         return None
     if not isinstance(value, str) or not value or len(value) > _ID_MAX:
-        raise InvalidEventError(f"{field} must be a non-empty string of at most {_ID_MAX} characters")
+        raise InvalidEventError(
+            f"{field} must be a non-empty string of at most {_ID_MAX} characters"
+        )
     return value
 
 
@@ -81,7 +83,9 @@ def _outcome(field: str, raw: Any, *, with_score: bool) -> dict[str, Any]:
     known = {"label", "value", "score"} if with_score else {"label", "value"}
     unknown = set(raw) - known
     if unknown:
-        raise InvalidEventError(f"{field} has unknown keys {sorted(unknown)}; allowed: {sorted(known)}")
+        raise InvalidEventError(
+            f"{field} has unknown keys {sorted(unknown)}; allowed: {sorted(known)}"
+        )
     out: dict[str, Any] = {}
     if raw.get("label") is not None:
         out["label"] = normalize_label(f"{field}.label", raw["label"])
@@ -139,7 +143,8 @@ def normalize_event(raw: Any) -> dict[str, Any]:
     schema_version = event.get("schema_version", SCHEMA_VERSION)
     if schema_version != SCHEMA_VERSION:
         raise InvalidEventError(
-            f"event.schema_version {schema_version!r} is not supported (this mlmon reads {SCHEMA_VERSION})"
+            f"event.schema_version {schema_version!r} is not supported "
+            f"(this mlmon reads {SCHEMA_VERSION})"
         )
     doc: dict[str, Any] = {
         "@timestamp": normalize_timestamp(raw.get("@timestamp")),
@@ -168,8 +173,19 @@ def normalize_event(raw: Any) -> dict[str, Any]:
                 raw["prediction_timestamp"], field="prediction_timestamp"
             )
     known = {
-        "@timestamp", "event", "model", "prediction_id", "features", "tags", "prediction",
-        "actual", "latency_ms", "trace", "quality", "prediction_timestamp", "join",
+        "@timestamp",
+        "event",
+        "model",
+        "prediction_id",
+        "features",
+        "tags",
+        "prediction",
+        "actual",
+        "latency_ms",
+        "trace",
+        "quality",
+        "prediction_timestamp",
+        "join",
     }
     unknown = sorted(set(raw) - known)
     if unknown:

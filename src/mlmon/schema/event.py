@@ -78,7 +78,8 @@ def normalize_value(field: str, value: Any) -> Scalar:
     if isinstance(value, str):
         if len(value) > MAX_STRING_LENGTH:
             raise InvalidEventError(
-                f"{field} is a string of {len(value)} characters, over the {MAX_STRING_LENGTH} limit"
+                f"{field} is a string of {len(value)} characters, "
+                f"over the {MAX_STRING_LENGTH} limit"
             )
         return value
     if isinstance(value, bool):
@@ -107,12 +108,18 @@ def _is_pandas_missing(value: Any) -> bool:
     return type(value).__name__ in {"NAType", "NaTType"}
 
 
-def normalize_features(features: Mapping[str, Any], *, field: str = "features") -> dict[str, Scalar]:
+def normalize_features(
+    features: Mapping[str, Any], *, field: str = "features"
+) -> dict[str, Scalar]:
     """Validate names and normalise values of a features (or tags) mapping."""
     if not isinstance(features, Mapping):
-        raise InvalidEventError(f"{field} must be an object of name → value, not {type(features).__name__}")
+        raise InvalidEventError(
+            f"{field} must be an object of name → value, not {type(features).__name__}"
+        )
     if len(features) > MAX_FEATURES:
-        raise InvalidEventError(f"{field} has {len(features)} entries, over the {MAX_FEATURES} limit")
+        raise InvalidEventError(
+            f"{field} has {len(features)} entries, over the {MAX_FEATURES} limit"
+        )
     out: dict[str, Scalar] = {}
     for name, value in features.items():
         validate_feature_name(name)
@@ -145,7 +152,9 @@ def normalize_timestamp(value: Any, *, field: str = "@timestamp") -> str:
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:
-            raise InvalidEventError(f"{field} {value[:64]!r} is not an ISO-8601 timestamp") from None
+            raise InvalidEventError(
+                f"{field} {value[:64]!r} is not an ISO-8601 timestamp"
+            ) from None
         if parsed.tzinfo is None:
             raise InvalidEventError(f"{field} {value[:64]!r} has no time zone (add Z or +00:00)")
         return format_timestamp(parsed)

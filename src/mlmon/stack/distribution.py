@@ -42,8 +42,14 @@ def fetch_zip(downloads: Path) -> Path:
             "(Debian: apt-get install maven)"
         )
     downloads.mkdir(parents=True, exist_ok=True)
-    cmd = [mvn, "-q", "-B", "dependency:copy", f"-Dartifact={ES_ARTIFACT}",
-           f"-DoutputDirectory={downloads}"]
+    cmd = [
+        mvn,
+        "-q",
+        "-B",
+        "dependency:copy",
+        f"-Dartifact={ES_ARTIFACT}",
+        f"-DoutputDirectory={downloads}",
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0 or not target.is_file():
         errors = [line for line in done.stdout.splitlines() if "[ERROR]" in line]

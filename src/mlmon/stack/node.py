@@ -38,7 +38,7 @@ START_TIMEOUT = 180.0
 
 
 def default_stack_dir() -> Path:
-    """Where the node lives. As root it must be outside /root, which the service user cannot read."""
+    """Where the node lives; as root, outside /root (the service user cannot read it)."""
     configured = os.environ.get("MLMON_STACK_DIR")
     if configured:
         return Path(configured)
@@ -185,18 +185,32 @@ def up(
         "ES_PATH_CONF": str(home / "config"),
         "LANG": "C.UTF-8",
     }
-    say(f"Starting Elasticsearch on {url} (1 GB heap, single node, security "
-        f"{'on' if security else 'off'})…")
+    say(
+        f"Starting Elasticsearch on {url} (1 GB heap, single node, security "
+        f"{'on' if security else 'off'})…"
+    )
     with open(logs / "console.log", "ab") as console:
         process = subprocess.Popen(
             [str(home / "bin" / "elasticsearch"), "-p", str(pid_file)],
-            cwd=str(stack_dir), env=env, stdout=console, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True, user=user,
+            cwd=str(stack_dir),
+            env=env,
+            stdout=console,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            user=user,
         )
-    _state_file(stack_dir).write_text(json.dumps({
-        "url": url, "version": ES_VERSION, "pid_file": str(pid_file),
-        "launcher_pid": process.pid, "security": security,
-    }))
+    _state_file(stack_dir).write_text(
+        json.dumps(
+            {
+                "url": url,
+                "version": ES_VERSION,
+                "pid_file": str(pid_file),
+                "launcher_pid": process.pid,
+                "security": security,
+            }
+        )
+    )
     _wait_healthy(url, process, logs / "console.log")
     return status(url, stack_dir)
 
@@ -209,11 +223,22 @@ def _service_user(stack_dir: Path) -> str | None:
         pwd.getpwnam(SERVICE_USER)
     except KeyError:
         done = subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVICE_USER],
-            capture_output=True, text=True, check=False,
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                SERVICE_USER,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if done.returncode != 0:
-            raise StackError(f"could not create user {SERVICE_USER}: {done.stderr.strip()}") from None
+            raise StackError(
+                f"could not create user {SERVICE_USER}: {done.stderr.strip()}"
+            ) from None
     entry = pwd.getpwnam(SERVICE_USER)
     for root, dirs, files in os.walk(stack_dir):
         for name in [*dirs, *files]:
@@ -229,10 +254,14 @@ def _wait_healthy(url: str, process: subprocess.Popen, console: Path) -> None:
         if health and health.get("status") in ("green", "yellow"):
             return
         if process.poll() is not None:
-            raise StackError(f"Elasticsearch exited with code {process.returncode} while starting: "
-                             f"{_last_error(console)} (log: {console})")
+            raise StackError(
+                f"Elasticsearch exited with code {process.returncode} while starting: "
+                f"{_last_error(console)} (log: {console})"
+            )
         time.sleep(0.5)
-    raise StackError(f"Elasticsearch did not become healthy within {START_TIMEOUT:.0f}s (log: {console})")
+    raise StackError(
+        f"Elasticsearch did not become healthy within {START_TIMEOUT:.0f}s (log: {console})"
+    )
 
 
 def _last_error(console: Path) -> str:

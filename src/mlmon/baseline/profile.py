@@ -1,0 +1,419 @@
+"""A model's reference profile, built from a training or validation table.
+
+Pure: a DataFrame in, a frozen value out (no clock, no I/O). The profile is
+what events are tagged against (vocabularies, ranges) and what the analyzer
+compares windows with (category frequencies, baseline-quantile bins, NA
+rates, per-bucket performance), so it is stored once at registration and
+never recomputed from raw rows.
+
+Kinds: a column of a numeric dtype (int or float, not bool) is *numeric*;
+any other column (strings, categories, booleans, mixed) is *categorical*.
+Categorical values are kept as the strings events carry
+(:func:`mlmon.schema.document.normalize_label`: ``94107`` → ``"94107"``,
+``True`` → ``"true"``).
+
+Bins: ``bin_edges`` are the interior cut points at quantiles i/bins
+(deduplicated); bin ``i`` is ``[edge[i-1], edge[i])`` with open ends, i.e.
+``numpy.searchsorted(edges, x, side="right")``.
+
+Per-bucket performance (when label and prediction columns are given) is a
+:class:`BucketPerformance` (``n`` rows with a label, ``correct`` of them) per
+category value, per numeric bin, and for the missing bucket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from mlmon.errors import InvalidEventError, ProfileError
+from mlmon.schema.document import normalize_label
+from mlmon.schema.event import (
+    SCHEMA_VERSION,
+    validate_feature_name,
+    validate_model_name,
+    validate_version,
+)
+
+Kind = Literal["categorical", "numeric"]
+Task = Literal["classification", "regression"]
+
+
+@dataclass(frozen=True)
+class BucketPerformance:
+    n: int
+    correct: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {"n": self.n, "correct": self.correct}
+
+
+@dataclass(frozen=True)
+class FeatureProfile:
+    name: str
+    kind: Kind
+    count: int
+    missing: int
+    vocabulary: dict[str, int] | None = None
+    vocabulary_complete: bool = True
+    minimum: float | None = None
+    maximum: float | None = None
+    mean: float | None = None
+    std: float | None = None
+    bin_edges: list[float] | None = None
+    bin_counts: list[int] | None = None
+    #: categorical: value → performance; numeric: one per bin; plus "missing".
+    performance: dict[str, BucketPerformance] | list[BucketPerformance] | None = None
+    missing_performance: BucketPerformance | None = None
+
+    @property
+    def missing_rate(self) -> float:
+        return self.missing / self.count if self.count else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "kind": self.kind,
+            "count": self.count,
+            "missing": self.missing,
+        }
+        if self.kind == "categorical":
+            out["vocabulary"] = dict(sorted((self.vocabulary or {}).items()))
+            out["vocabulary_complete"] = self.vocabulary_complete
+        else:
+            out.update(
+                minimum=self.minimum,
+                maximum=self.maximum,
+                mean=self.mean,
+                std=self.std,
+                bin_edges=self.bin_edges,
+                bin_counts=self.bin_counts,
+            )
+        if isinstance(self.performance, dict):
+            out["performance"] = {k: v.to_dict() for k, v in sorted(self.performance.items())}
+        elif isinstance(self.performance, list):
+            out["performance"] = [v.to_dict() for v in self.performance]
+        if self.missing_performance is not None:
+            out["missing_performance"] = self.missing_performance.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FeatureProfile:
+        performance = data.get("performance")
+        if isinstance(performance, dict):
+            performance = {k: BucketPerformance(**v) for k, v in performance.items()}
+        elif isinstance(performance, list):
+            performance = [BucketPerformance(**v) for v in performance]
+        missing_perf = data.get("missing_performance")
+        kind = data["kind"]
+        if kind not in ("categorical", "numeric"):
+            raise ProfileError(f"feature {data.get('name')!r} has unknown kind {kind!r}")
+        return cls(
+            name=data["name"],
+            kind=kind,
+            count=int(data["count"]),
+            missing=int(data["missing"]),
+            vocabulary=(
+                {str(k): int(v) for k, v in data["vocabulary"].items()}
+                if data.get("vocabulary") is not None
+                else None
+            ),
+            vocabulary_complete=bool(data.get("vocabulary_complete", True)),
+            minimum=data.get("minimum"),
+            maximum=data.get("maximum"),
+            mean=data.get("mean"),
+            std=data.get("std"),
+            bin_edges=data.get("bin_edges"),
+            bin_counts=data.get("bin_counts"),
+            performance=performance,
+            missing_performance=BucketPerformance(**missing_perf) if missing_perf else None,
+        )
+
+
+@dataclass(frozen=True)
+class Profile:
+    model: str
+    version: str
+    name: str
+    created_at: str
+    rows: int
+    features: dict[str, FeatureProfile]
+    label_column: str | None = None
+    prediction_column: str | None = None
+    score_column: str | None = None
+    task: Task | None = None
+    labels: dict[str, int] | None = None
+    performance: dict[str, float] | None = None
+    revision: int = 1
+    schema_version: int = SCHEMA_VERSION
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def profile_id(self) -> str:
+        return f"{self.model}:{self.version}:{self.name}:r{self.revision}"
+
+    def with_revision(self, revision: int) -> Profile:
+        return replace(self, revision=revision)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "model": self.model,
+            "version": self.version,
+            "name": self.name,
+            "revision": self.revision,
+            "created_at": self.created_at,
+            "rows": self.rows,
+            "label_column": self.label_column,
+            "prediction_column": self.prediction_column,
+            "score_column": self.score_column,
+            "task": self.task,
+            "labels": dict(sorted(self.labels.items())) if self.labels else None,
+            "performance": self.performance,
+            "features": {name: f.to_dict() for name, f in self.features.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Profile:
+        """Rebuild a stored profile; a malformed one is a :class:`ProfileError`."""
+        if not isinstance(data, Mapping):
+            raise ProfileError(f"a profile must be an object, not {type(data).__name__}")
+        try:
+            if data.get("schema_version", SCHEMA_VERSION) != SCHEMA_VERSION:
+                raise ProfileError(
+                    f"profile schema_version {data.get('schema_version')!r} is not "
+                    f"supported (this mlmon reads {SCHEMA_VERSION})"
+                )
+            return cls(
+                model=data["model"],
+                version=data["version"],
+                name=data["name"],
+                created_at=data["created_at"],
+                rows=int(data["rows"]),
+                features={n: FeatureProfile.from_dict(f) for n, f in data["features"].items()},
+                label_column=data.get("label_column"),
+                prediction_column=data.get("prediction_column"),
+                score_column=data.get("score_column"),
+                task=data.get("task"),
+                labels=data.get("labels"),
+                performance=data.get("performance"),
+                revision=int(data.get("revision", 1)),
+            )
+        except ProfileError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ProfileError(f"malformed profile: {type(exc).__name__}: {exc}") from None
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def _as_keywords(series: pd.Series, column: str) -> pd.Series:
+    """Values as events carry them; missing stays missing."""
+
+    def convert(value: Any) -> Any:
+        try:
+            return normalize_label(column, value)
+        except InvalidEventError as exc:
+            raise ProfileError(f"column {column!r}: {exc}") from None
+
+    return series.map(convert, na_action="ignore").astype(object).where(series.notna(), None)
+
+
+def _finite(value: float) -> float:
+    return float(value) if np.isfinite(value) else 0.0
+
+
+def _bucket_performance(
+    keys: pd.Series, correct: pd.Series | None
+) -> dict[Any, BucketPerformance] | None:
+    if correct is None:
+        return None
+    labelled = correct.notna()
+    grouped = (
+        pd.DataFrame({"key": keys[labelled], "ok": correct[labelled].astype(bool)})
+        .groupby("key", sort=True, dropna=True)["ok"]
+        .agg(["size", "sum"])
+    )
+    return {
+        key: BucketPerformance(int(row["size"]), int(row["sum"])) for key, row in grouped.iterrows()
+    }
+
+
+def _missing_performance(missing: pd.Series, correct: pd.Series | None) -> BucketPerformance | None:
+    if correct is None:
+        return None
+    rows = correct[missing & correct.notna()]
+    return BucketPerformance(int(rows.size), int(rows.astype(bool).sum()))
+
+
+def _categorical(
+    name: str, series: pd.Series, correct: pd.Series | None, max_categories: int
+) -> FeatureProfile:
+    values = _as_keywords(series, name)
+    present = values.notna()
+    counts = values[present].value_counts(sort=True)
+    complete = len(counts) <= max_categories
+    kept = counts.iloc[:max_categories]
+    vocabulary = {str(k): int(v) for k, v in kept.items()}
+    performance = _bucket_performance(values.where(values.isin(vocabulary)), correct)
+    return FeatureProfile(
+        name=name,
+        kind="categorical",
+        count=int(series.size),
+        missing=int((~present).sum()),
+        vocabulary=vocabulary,
+        vocabulary_complete=complete,
+        performance={str(k): v for k, v in (performance or {}).items()}
+        if correct is not None
+        else None,
+        missing_performance=_missing_performance(~present, correct),
+    )
+
+
+def quantile_edges(values: np.ndarray, bins: int) -> list[float]:
+    """Interior cut points at quantiles i/bins, deduplicated and strictly increasing."""
+    if values.size == 0:
+        return []
+    cuts = np.quantile(values, [i / bins for i in range(1, bins)])
+    return [float(x) for x in np.unique(cuts)]
+
+
+def _numeric(name: str, series: pd.Series, correct: pd.Series | None, bins: int) -> FeatureProfile:
+    numbers = pd.to_numeric(series, errors="coerce").astype(float)
+    numbers = numbers.where(np.isfinite(numbers))
+    present = numbers.notna()
+    values = numbers[present].to_numpy()
+    edges = quantile_edges(values, bins)
+    positions = np.searchsorted(np.asarray(edges), values, side="right")
+    bin_counts = np.bincount(positions, minlength=len(edges) + 1)
+    performance = None
+    if correct is not None:
+        by_bin = _bucket_performance(
+            pd.Series(positions, index=numbers.index[present]), correct[present]
+        )
+        performance = [by_bin.get(i, BucketPerformance(0, 0)) for i in range(len(edges) + 1)]
+    return FeatureProfile(
+        name=name,
+        kind="numeric",
+        count=int(series.size),
+        missing=int((~present).sum()),
+        minimum=float(values.min()) if values.size else None,
+        maximum=float(values.max()) if values.size else None,
+        mean=_finite(values.mean()) if values.size else None,
+        std=_finite(values.std(ddof=0)) if values.size else None,
+        bin_edges=edges,
+        bin_counts=[int(c) for c in bin_counts],
+        performance=performance,
+        missing_performance=_missing_performance(~present, correct),
+    )
+
+
+def _infer_task(labels: pd.Series) -> Task:
+    """Regression when labels are numeric with many non-integer values; else classification."""
+    present = labels.dropna()
+    if _is_numeric(present) and present.nunique() > 20:
+        as_float = present.astype(float)
+        if not np.all(np.equal(np.mod(as_float, 1), 0)):
+            return "regression"
+    return "classification"
+
+
+def build_profile(
+    frame: pd.DataFrame,
+    *,
+    model: str,
+    version: str,
+    name: str,
+    created_at: str,
+    label_column: str | None = None,
+    prediction_column: str | None = None,
+    score_column: str | None = None,
+    feature_columns: Sequence[str] | None = None,
+    bins: int = 10,
+    max_categories: int = 10_000,
+) -> Profile:
+    """Profile ``frame``; every argument problem is a :class:`ProfileError` naming it."""
+    try:
+        validate_model_name(model)
+        validate_version(version)
+    except InvalidEventError as exc:
+        raise ProfileError(str(exc)) from None
+    if frame.empty:
+        raise ProfileError("the table has no rows")
+    if bins < 2:
+        raise ProfileError("bins must be at least 2")
+    special = [c for c in (label_column, prediction_column, score_column) if c]
+    for column in [*special, *(feature_columns or [])]:
+        if column not in frame.columns:
+            shown = ", ".join(map(str, list(frame.columns)[:20]))
+            raise ProfileError(f"column {column!r} is not in the table (columns: {shown})")
+    features = (
+        list(feature_columns) if feature_columns else [c for c in frame.columns if c not in special]
+    )
+    if not features:
+        raise ProfileError("the table has no feature columns")
+    for column in features:
+        try:
+            validate_feature_name(column)
+        except InvalidEventError as exc:
+            raise ProfileError(f"column {column!r} cannot be a feature: {exc}") from None
+
+    task: Task | None = None
+    labels = correct = None
+    performance: dict[str, float] | None = None
+    label_counts: dict[str, int] | None = None
+    if label_column:
+        raw_labels = frame[label_column]
+        task = _infer_task(raw_labels)
+        if task == "classification":
+            labels = _as_keywords(raw_labels, label_column)
+            label_counts = {str(k): int(v) for k, v in labels.dropna().value_counts().items()}
+        if prediction_column:
+            if task == "classification":
+                predicted = _as_keywords(frame[prediction_column], prediction_column)
+                both = labels.notna() & predicted.notna()
+                correct = (labels == predicted).astype(object).where(both, None)
+                hits = correct[both].astype(bool)
+                performance = {
+                    "accuracy": float(hits.mean()) if hits.size else 0.0,
+                    "n": int(hits.size),
+                }
+            else:
+                truth = pd.to_numeric(raw_labels, errors="coerce")
+                guess = pd.to_numeric(frame[prediction_column], errors="coerce")
+                both = truth.notna() & guess.notna()
+                error = (guess[both] - truth[both]).to_numpy(dtype=float)
+                performance = {
+                    "mae": float(np.abs(error).mean()) if error.size else 0.0,
+                    "rmse": float(np.sqrt((error**2).mean())) if error.size else 0.0,
+                    "n": int(error.size),
+                }
+
+    profiles = {}
+    for column in features:
+        series = frame[column]
+        profiles[column] = (
+            _numeric(column, series, correct, bins)
+            if _is_numeric(series)
+            else _categorical(column, series, correct, max_categories)
+        )
+    return Profile(
+        model=model,
+        version=version,
+        name=name,
+        created_at=created_at,
+        rows=len(frame),
+        features=profiles,
+        label_column=label_column,
+        prediction_column=prediction_column,
+        score_column=score_column,
+        task=task,
+        labels=label_counts,
+        performance=performance,
+    )
