@@ -1,0 +1,249 @@
+"""The SDK: processors alone, then PredictionLogger's promises to the service it runs in."""
+
+from __future__ import annotations
+
+import io
+import socket
+import statistics
+import time
+from datetime import datetime, timezone
+
+import numpy as np
+import orjson
+import pandas as pd
+import pytest
+
+from mlmon import PredictionLogger
+from mlmon.baseline import build_profile
+from mlmon.errors import InvalidEventError, UsageError
+from mlmon.es.settings import ConnectionSettings
+from mlmon.sdk import EventKind, ModelStamper, PredictionId, TimeStamper, Validate
+from mlmon.sdk.sinks import epoch_seconds, sink_from_url
+from mlmon.testing import CapturingSink
+
+FIXED = datetime(2026, 11, 22, 10, 0, 0, 123456, tzinfo=timezone.utc)
+
+
+def logger(sink, **kw) -> PredictionLogger:
+    kw.setdefault("profile", PROFILE)
+    return PredictionLogger(model="fraud", version="v1", sink=sink, clock=lambda: FIXED, **kw)
+
+
+PROFILE = build_profile(
+    pd.DataFrame({"merchant": ["a", "b"] * 5, "amount": [1.0, 9.0] * 5}),
+    model="fraud",
+    version="v1",
+    name="training",
+    created_at="2026-01-01T00:00:00.000Z",
+)
+
+
+# --- processors, each alone -----------------------------------------------------
+
+
+def test_event_kind_moves_structlogs_message_out_of_event():
+    assert EventKind()(None, "info", {"event": "prediction"}) == {
+        "event": {"kind": "prediction", "schema_version": 1}
+    }
+
+
+def test_model_stamper_and_timestamper_and_id():
+    stamped = ModelStamper("fraud", "v2", environment="prod")(None, "info", {})
+    assert stamped["model"] == {"name": "fraud", "version": "v2", "environment": "prod"}
+    with pytest.raises(InvalidEventError):
+        ModelStamper("Fraud!", "v1")
+    assert TimeStamper(lambda: FIXED)(None, "info", {})["@timestamp"] == "2026-11-22T10:00:00.123Z"
+    kept = TimeStamper(lambda: FIXED)(None, "info", {"@timestamp": "given"})
+    assert kept["@timestamp"] == "given"
+    assert len(PredictionId()(None, "info", {})["prediction_id"]) == 32
+    assert PredictionId()(None, "info", {"prediction_id": "mine"})["prediction_id"] == "mine"
+
+
+def test_validate_is_the_schemas_validation():
+    with pytest.raises(ValueError, match=r"features\.x"):
+        Validate()(
+            None,
+            "info",
+            {
+                "@timestamp": "2026-01-01T00:00:00Z",
+                "prediction_id": "p",
+                "model": {"name": "m", "version": "v"},
+                "features": {"x": [1]},
+            },
+        )
+
+
+# --- the logger ---------------------------------------------------------------
+
+
+def test_events_are_normalised_tagged_and_ids_returned():
+    sink = CapturingSink()
+    with logger(sink) as log:
+        pid = log.prediction(
+            features={
+                "merchant": "zz",
+                "amount": np.float32(2.5),
+                "age": pd.NA,
+                "flag": np.bool_(True),
+                "x": np.nan,
+            },
+            prediction=np.int64(1),
+            score=np.float64(0.75),
+            latency_ms={"total": 3},
+            tags={"region": "eu"},
+        )
+        assert log.actual(pid, label=0) == pid
+    prediction, actual = sink.events
+    assert prediction == {
+        "@timestamp": "2026-11-22T10:00:00.123Z",
+        "event": {"kind": "prediction", "schema_version": 1},
+        "model": {"name": "fraud", "version": "v1"},
+        "prediction_id": pid,
+        "features": {"merchant": "zz", "amount": 2.5, "age": None, "flag": "true", "x": None},
+        "tags": {"region": "eu"},
+        "prediction": {"label": "1", "score": 0.75},
+        "latency_ms": {"total": 3.0},
+        "quality": {
+            "missing": [],
+            "unseen": ["merchant"],
+            "out_of_range": [],
+            "invalid": [],
+            "unexpected": ["age", "flag", "x"],
+            "missing_count": 0,
+            "unseen_count": 1,
+            "out_of_range_count": 0,
+            "invalid_count": 0,
+            "unexpected_count": 3,
+            "profile": "fraud:v1:training:r1",
+        },
+    }
+    assert actual["event"]["kind"] == "actual" and actual["actual"] == {"label": "0"}
+    assert "quality" not in actual
+    assert sink.closed
+
+
+@pytest.mark.parametrize(
+    ("features", "fragment"),
+    [
+        ({"bad name": 1}, "feature name"),
+        ({"x": [1, 2]}, "features.x has type list"),
+        ({"x": "y" * 5000}, "features.x is a string of 5000"),
+        ({"x": float("inf")}, "features.x is infinite"),
+    ],
+)
+def test_invalid_input_raises_naming_the_field_or_is_counted(features, fragment):
+    sink = CapturingSink()
+    with logger(sink) as log, pytest.raises(ValueError, match=fragment):
+        log.prediction(features=features)
+    lenient = CapturingSink()
+    with logger(lenient, strict=False) as log:
+        assert log.prediction(features=features) is None
+        assert log.prediction(features={"amount": 1.0}) is not None
+        log.flush()
+        stats = log.stats()
+    assert (stats["invalid"], stats["emitted"], len(lenient.events)) == (1, 1, 1)
+
+
+def test_a_stalled_sink_never_blocks_the_caller_and_overflow_is_counted():
+    sink = CapturingSink()
+    sink.block()
+    log = logger(sink, max_queue=100, batch_size=10)
+    durations = []
+    for i in range(1000):
+        start = time.perf_counter()
+        log.prediction(features={"amount": float(i)})
+        durations.append(time.perf_counter() - start)
+    stats = log.stats()
+    assert statistics.median(durations) < 0.001
+    assert stats["dropped_queue_full"] >= 1000 - 100 - 10
+    assert stats["emitted"] == 1000
+    sink.release()
+    assert log.flush(timeout=10)
+    log.close()
+    final = log.stats()
+    assert final["sent"] + final["dropped_queue_full"] == 1000 and final["queued"] == 0
+    assert len(sink.events) == final["sent"]
+
+
+def test_failed_sends_are_retried_then_counted_and_later_events_flow():
+    sink = CapturingSink()
+    with logger(sink, retry_for=0.3) as log:
+        sink.fail_next(1)
+        log.prediction(features={"amount": 1.0})
+        assert log.flush()
+        assert (log.stats()["sent"], log.stats()["dropped_send_failed"]) == (1, 0)  # retried
+        sink.fail_next(10_000)
+        log.prediction(features={"amount": 2.0})
+        assert log.flush()
+        assert log.stats()["dropped_send_failed"] == 1
+        assert "told to fail" in log.last_error
+        sink.fail_next(0)
+        log.prediction(features={"amount": 3.0})
+        assert log.flush()
+        stats = log.stats()
+    assert stats["sent"] == 2 and [e["features"]["amount"] for e in sink.events] == [1.0, 3.0]
+    assert stats["emitted"] == stats["sent"] + stats["dropped_send_failed"]
+
+
+def test_without_a_profile_events_go_untagged_and_are_counted():
+    sink = CapturingSink()
+    nowhere = ConnectionSettings(url=f"http://127.0.0.1:{closed_port()}")
+    with logger(sink, profile=None, settings=nowhere, refresh_seconds=3600) as log:
+        log.prediction(features={"amount": 1.0})
+        log.flush()
+        assert log.stats()["untagged"] == 1
+        assert log.stats()["profile_load_errors"] == 1
+    assert "quality" not in sink.events[0]
+
+
+def test_events_after_close_are_counted_not_sent():
+    sink = CapturingSink()
+    log = logger(sink)
+    log.close()
+    log.close()  # idempotent
+    assert log.prediction(features={"amount": 1.0}) is None
+    assert log.stats()["dropped_after_close"] == 1 and not sink.events
+
+
+# --- sinks ----------------------------------------------------------------------
+
+
+def test_stdout_sink_writes_one_json_line_per_event():
+    stream = io.StringIO()
+    captured = CapturingSink()
+    for sink in (captured, "stdout"):
+        with logger(sink, stream=stream) as log:
+            pid = log.prediction(features={"amount": 1.0}, prediction="a", prediction_id="p1")
+            log.actual(pid, label="b")
+    lines = [orjson.loads(line) for line in stream.getvalue().splitlines()]
+    assert lines == captured.events
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_fluentd_sink_with_the_peer_down_returns_fast_and_counts_drops():
+    with logger(f"fluentd://127.0.0.1:{closed_port()}", retry_for=0.2) as log:
+        durations = []
+        for i in range(1000):
+            start = time.perf_counter()
+            log.prediction(features={"amount": float(i)})
+            durations.append(time.perf_counter() - start)
+        log.flush(timeout=30)
+        stats = log.stats()
+    assert statistics.median(durations) < 0.001
+    assert stats["sent"] == 0
+    assert stats["dropped_send_failed"] + stats["dropped_queue_full"] == 1000
+    assert "Connection refused" in (log.last_error or "")
+
+
+def test_sink_urls():
+    assert type(sink_from_url("stdout")).__name__ == "StdoutSink"
+    assert type(sink_from_url("elasticsearch")).__name__ == "ElasticsearchSink"
+    assert type(sink_from_url("https://es.example:9200")).__name__ == "ElasticsearchSink"
+    with pytest.raises(UsageError, match="unknown sink"):
+        sink_from_url("kafka://x")
+    assert epoch_seconds("1970-01-01T00:00:01.500Z") == 1.5
