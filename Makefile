@@ -30,7 +30,8 @@ es-down: venv
 	$(MLMON) stack down
 
 lint: venv
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 
 unit: venv
 	$(BIN)/pytest tests/unit
