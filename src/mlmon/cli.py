@@ -33,11 +33,15 @@ Exit codes: 0 success, 1 error, 2 bad arguments or input,
 3 Elasticsearch unreachable or refusing."""
 
 
-def _client():
+def _client(*, check_features: bool = True):
+    """Connect and check the node once: a missing feature fails here, in one line."""
+    from mlmon.es.capabilities import check_node
     from mlmon.es.client import connect
 
-    settings = ConnectionSettings.from_env()
-    return connect(settings)
+    client = connect(ConnectionSettings.from_env())
+    if check_features:
+        check_node(client)
+    return client
 
 
 def _progress(**columns_kw) -> Progress:
@@ -150,7 +154,7 @@ def setup() -> None:
     """
     from mlmon.es.setup import setup as install
 
-    result = install(_client())
+    result = install(_client(check_features=False))  # setup checks the node itself
     for change in result.changes:
         console.print(
             f"  {change.kind:9} template {change.name:18} v{change.version}  {change.action}"

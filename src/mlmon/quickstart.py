@@ -75,12 +75,25 @@ def traffic(count: int, rng: random.Random):
         yield i, features
 
 
+def _forget_previous_run(client) -> None:
+    """Re-running gives the same answer: delete this demo model's own indices, by name."""
+    found = client.indices.get(
+        index=model_indices("predictions", MODEL) + "," + model_indices("actuals", MODEL),
+        allow_no_indices=True,
+        ignore_unavailable=True,
+    )
+    names = [name for name in found if f"-{MODEL}-" in name]
+    if names:
+        client.indices.delete(index=",".join(names))
+
+
 def main() -> int:
     console = Console(highlight=False)
     rng = random.Random(7)
     started = time.monotonic()
     client = connect()
     setup(client)
+    _forget_previous_run(client)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "train.csv"
         training_table(20_000, rng).to_csv(path, index=False)
@@ -113,7 +126,11 @@ def main() -> int:
     log.flush()
     stats = log.stats()
     log.close()
-    console.print(f"2. Logged {stats['emitted']} events through the SDK: {stats}")
+    console.print(
+        f"2. Logged {stats['emitted']} events through the SDK (predictions and late actuals): "
+        f"{stats['sent']} sent, {stats['tagged']} predictions tagged, {stats['joined']} actuals "
+        f"joined, {stats['dropped_queue_full'] + stats['dropped_send_failed']} dropped."
+    )
 
     index = model_indices("predictions", MODEL)
     client.indices.refresh(index=index)
