@@ -215,7 +215,6 @@ def baseline_register(
     from mlmon.baseline.store import save_profile
     from mlmon.schema.event import format_timestamp
 
-    client = _client()
     with _progress(columns=(DownloadColumn(),)) as progress:
         task = progress.add_task(f"Reading {file.name}", total=None)
 
@@ -234,7 +233,7 @@ def baseline_register(
         score_column=score_column,
         bins=bins,
     )
-    stored = save_profile(client, profile)
+    stored = save_profile(_client(), profile)  # the file is checked before the cluster
     kinds = [f.kind for f in stored.features.values()]
     console.print(
         f"Registered profile {stored.profile_id}: {stored.rows} rows, "

@@ -46,3 +46,36 @@ def test_help_teaches():
     assert done.returncode == 0
     for word in ("MLMON_ES_URL", "stack", "setup", "baseline", "ingest", "tag", "Exit codes"):
         assert word in done.stdout
+
+
+def test_a_malformed_baseline_file_is_named_before_the_cluster_is_asked(tmp_path):
+    broken = tmp_path / "train.csv"
+    broken.write_text("a,b\n1,2\n3,4,5,6\n")
+    done = mlmon(
+        "baseline",
+        "register",
+        "--model",
+        "m",
+        "--version",
+        "v1",
+        str(broken),
+        MLMON_ES_URL="http://127.0.0.1:1",
+    )
+    assert done.returncode == 2
+    assert "train.csv: malformed CSV" in done.stderr and "line 3" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    missing_column = tmp_path / "ok.csv"
+    missing_column.write_text("a,b\n1,2\n")
+    done = mlmon(
+        "baseline",
+        "register",
+        "--model",
+        "m",
+        "--version",
+        "v1",
+        "--label-column",
+        "label",
+        str(missing_column),
+        MLMON_ES_URL="http://127.0.0.1:1",
+    )
+    assert done.returncode == 2 and "column 'label' is not in the table" in done.stderr

@@ -247,3 +247,16 @@ def test_sink_urls():
     with pytest.raises(UsageError, match="unknown sink"):
         sink_from_url("kafka://x")
     assert epoch_seconds("1970-01-01T00:00:01.500Z") == 1.5
+
+
+def test_elasticsearch_sink_with_the_cluster_down_counts_drops_without_raising():
+    nowhere = ConnectionSettings(url=f"http://127.0.0.1:{closed_port()}", request_timeout=1)
+    with logger("elasticsearch", settings=nowhere, retry_for=0.2) as log:
+        start = time.perf_counter()
+        for i in range(100):
+            log.prediction(features={"amount": float(i)})
+        assert time.perf_counter() - start < 0.5
+        log.flush(timeout=30)
+        stats = log.stats()
+    assert (stats["sent"], stats["dropped_send_failed"]) == (0, 100)
+    assert "unreachable" in log.last_error
