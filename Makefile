@@ -18,7 +18,7 @@ $(BIN)/.installed: pyproject.toml
 		{ echo "mlmon needs Python 3.10+ ($(PYTHON) is older)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,sim]'
 	@touch $@
 
 venv: $(BIN)/.installed

@@ -44,6 +44,7 @@ def test_prediction_then_actual_joins(es, model):
     assert (result.joined, result.pending, result.failed) == (1, 0, 0)
     assert source(es, model, "p1")["actual"] == {
         "label": "legit",
+        "correct": False,  # predicted fraud
         "timestamp": "2026-11-24T09:00:00.000Z",
     }
     again = join_pending(es, model=model)

@@ -173,3 +173,14 @@ def test_index_names_are_per_model_and_day():
         == "mlmon-predictions-fraud-2026.11.22"
     )
     assert actuals_index("fraud", "2026-01-02T00:00:00.000Z") == "mlmon-actuals-fraud-2026.01.02"
+
+
+def test_outcomes_are_scored_where_label_meets_prediction():
+    from mlmon.schema.document import score_outcome
+
+    assert score_outcome({"label": "fraud"}, {"label": "fraud"}) == {"correct": True}
+    assert score_outcome({"label": "fraud"}, {"label": "legit"}) == {"correct": False}
+    assert score_outcome({"value": 3.0}, {"value": 5.0}) == {"error": -2.0}
+    assert score_outcome(None, {"label": "x"}) == {}
+    doc = normalize_event(prediction(actual={"label": "fraud"}))
+    assert doc["actual"] == {"label": "fraud", "correct": True}

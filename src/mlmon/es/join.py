@@ -28,6 +28,7 @@ from elasticsearch import Elasticsearch
 
 from mlmon.es.bulk import Operation, execute
 from mlmon.es.client import translate_errors
+from mlmon.schema.document import score_outcome
 from mlmon.schema.event import (
     ACTUALS_INDEX_PATTERN,
     PREDICTIONS_INDEX_PATTERN,
@@ -51,9 +52,10 @@ def pending_query(model: str | None) -> dict[str, Any]:
     return {"bool": {"filter": filters, "must_not": [{"exists": {"field": "join.joined_at"}}]}}
 
 
-def prediction_update(actual: dict[str, Any]) -> dict[str, Any]:
-    """The partial document written onto the prediction (pure)."""
+def prediction_update(actual: dict[str, Any], prediction: dict[str, Any] | None) -> dict[str, Any]:
+    """The partial document written onto the prediction (pure): the actual, scored."""
     block = {k: v for k, v in actual.get("actual", {}).items() if k in ("label", "value")}
+    block.update(score_outcome(prediction, block))
     block["timestamp"] = actual["@timestamp"]
     return {"actual": block}
 
@@ -94,9 +96,9 @@ def join_pending(
             updates = [
                 Operation(
                     "update",
-                    located[hit["_id"]],
+                    located[hit["_id"]][0],
                     hit["_id"],
-                    prediction_update(hit["_source"]),
+                    prediction_update(hit["_source"], located[hit["_id"]][1]),
                     hit,
                 )
                 for hit in page
@@ -122,8 +124,10 @@ def join_pending(
     return JoinResult(joined=joined, pending=pending, failed=failed, errors=tuple(errors[:10]))
 
 
-def _locate(client: Elasticsearch, index: str, ids: list[str], model: str | None) -> dict[str, str]:
-    """prediction id → the index holding it, with one ``ids`` query."""
+def _locate(
+    client: Elasticsearch, index: str, ids: list[str], model: str | None
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    """prediction id → (the index holding it, its prediction block), with one ``ids`` query."""
     filters: list[dict[str, Any]] = [{"ids": {"values": ids}}]
     if model:
         filters.append({"term": {"model.name": model}})
@@ -131,8 +135,8 @@ def _locate(client: Elasticsearch, index: str, ids: list[str], model: str | None
         index=index,
         query={"bool": {"filter": filters}},
         size=len(ids),
-        source=False,
+        source=["prediction"],
         allow_no_indices=True,
         ignore_unavailable=True,
     )["hits"]["hits"]
-    return {hit["_id"]: hit["_index"] for hit in hits}
+    return {hit["_id"]: (hit["_index"], hit["_source"].get("prediction")) for hit in hits}

@@ -128,6 +128,23 @@ def _trace(raw: Any) -> dict[str, str]:
     return out
 
 
+def score_outcome(
+    prediction: Mapping[str, Any] | None, actual: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``correct`` (labels) and ``error`` (values, prediction − actual) for a joined actual.
+
+    Stored on the prediction so accuracy and MAE are plain ``avg`` aggregations
+    (no scripts anywhere). Pure; returns only what both sides allow.
+    """
+    prediction = prediction or {}
+    scored: dict[str, Any] = {}
+    if prediction.get("label") is not None and actual.get("label") is not None:
+        scored["correct"] = prediction["label"] == actual["label"]
+    if prediction.get("value") is not None and actual.get("value") is not None:
+        scored["error"] = float(prediction["value"]) - float(actual["value"])
+    return scored
+
+
 def normalize_event(raw: Any) -> dict[str, Any]:
     """Validate one event (prediction or actual) and return its indexed form.
 
@@ -160,6 +177,7 @@ def normalize_event(raw: Any) -> dict[str, Any]:
             doc["prediction"] = _outcome("prediction", raw["prediction"], with_score=True)
         if raw.get("actual") is not None:
             doc["actual"] = _outcome("actual", raw["actual"], with_score=False)
+            doc["actual"].update(score_outcome(doc.get("prediction"), doc["actual"]))
         if raw.get("latency_ms"):
             doc["latency_ms"] = _latency(raw["latency_ms"])
         if raw.get("trace"):
@@ -194,4 +212,4 @@ def normalize_event(raw: Any) -> dict[str, Any]:
     return doc
 
 
-__all__ = ["KINDS", "MAX_STRING_LENGTH", "normalize_event", "normalize_label"]
+__all__ = ["KINDS", "MAX_STRING_LENGTH", "normalize_event", "normalize_label", "score_outcome"]

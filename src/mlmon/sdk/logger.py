@@ -39,13 +39,17 @@ Processor = Callable[[Any, str, dict[str, Any]], Any]
 class _Enqueue:
     """The structlog "logger" at the end of the chain: puts the finished event on the queue."""
 
-    def __init__(self, events: queue.Queue, counters: Counters) -> None:
+    def __init__(self, events: queue.Queue, counters: Counters, *, block: bool) -> None:
         self._events = events
         self._counters = counters
+        self._block = block
 
     def msg(self, **event: Any) -> None:
         try:
-            self._events.put_nowait(event)
+            if self._block:
+                self._events.put(event)
+            else:
+                self._events.put_nowait(event)
         except queue.Full:
             self._counters.add(dropped_queue_full=1)
 
@@ -121,6 +125,8 @@ class PredictionLogger:
             ``strict=False`` it is counted (``stats()["invalid"]``) and skipped.
         max_queue: events held while the sink is slow or down; beyond it they are
             dropped and counted (``dropped_queue_full``), never blocking the caller.
+        block_when_full: for batch jobs (backfills, the simulator) only: wait for room
+            in the queue instead of dropping. A model service keeps the default.
         processors: extra structlog processors run before validation (e.g. to hash PII).
     """
 
@@ -138,6 +144,7 @@ class PredictionLogger:
         settings: ConnectionSettings | None = None,
         strict: bool = True,
         max_queue: int = 10_000,
+        block_when_full: bool = False,
         batch_size: int = 500,
         retry_for: float = 5.0,
         processors: Sequence[Processor] = (),
@@ -160,7 +167,7 @@ class PredictionLogger:
             counters=self._counters,
         )
         self._log = structlog.wrap_logger(
-            _Enqueue(self._events, self._counters),
+            _Enqueue(self._events, self._counters, block=block_when_full),
             processors=[EventKind(), stamper, TimeStamper(clock), *processors, Validate()],
             context_class=dict,
             cache_logger_on_first_use=True,

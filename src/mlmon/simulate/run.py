@@ -1,0 +1,292 @@
+"""Generate a scenario's traffic and send it through the SDK (the real ingest path).
+
+``build_traffic`` is pure given its seed: the same arguments give the same
+events, ids and timestamps. ``emit`` sends them with ``PredictionLogger``,
+predictions in time order and each actual some hours later (a few before
+their prediction, to exercise the join).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlmon.errors import UsageError
+from mlmon.schema.event import format_timestamp
+from mlmon.simulate import scenarios as sc
+from mlmon.simulate.model import FraudModel, train
+from mlmon.simulate.world import (
+    FEATURES,
+    NEW_MERCHANT,
+    ZIPS,
+    draw,
+    label,
+    merchants,
+)
+
+REGIONS = {
+    "CA": "us-west",
+    "WA": "us-west",
+    "TX": "us-south",
+    "FL": "us-south",
+    "GA": "us-south",
+    "NC": "us-south",
+    "NY": "us-east",
+    "PA": "us-east",
+    "IL": "us-central",
+    "OH": "us-central",
+}
+TRAINING_ROWS = 40_000
+
+
+@dataclass
+class Traffic:
+    frame: pd.DataFrame  # one row per prediction, with version, outcome, latency, actual
+    reference: pd.DataFrame  # held-out training-period rows with the model's predictions
+    truth: dict[str, Any]
+
+
+def _window(end: datetime, days: float) -> tuple[datetime, float]:
+    return end - timedelta(days=days), days * 86_400.0
+
+
+def build_traffic(
+    scenario_name: str, *, events: int, days: float, seed: int, end: datetime, model: str = "fraud"
+) -> Traffic:
+    if scenario_name not in sc.SCENARIOS:
+        raise UsageError(
+            f"unknown scenario {scenario_name!r}: choose one of {', '.join(sc.SCENARIOS)}"
+        )
+    if events < 100 or days <= 0:
+        raise UsageError("--events must be at least 100 and --days positive")
+    scenario = sc.SCENARIOS[scenario_name]
+    shops = merchants(seed)
+    rng = np.random.default_rng([seed, 2])
+    history = draw(rng, TRAINING_ROWS, shops)
+    history_labels = label(rng, history)
+    cut = int(TRAINING_ROWS * 0.75)
+    models = {"v1": train(history.iloc[:cut], history_labels[:cut], seed=seed)}
+    if scenario.canary:
+        models["v2"] = train(history.iloc[:cut], history_labels[:cut], seed=seed, iterations=400)
+    reference = history.iloc[cut:].copy()
+    reference["is_fraud"] = history_labels[cut:]
+    reference["predicted"], reference["score"] = models["v1"].predict(reference)
+
+    start, seconds = _window(end, days)
+    frame = draw(rng, events, shops)
+    offsets = np.sort(rng.uniform(0.0, seconds, events))
+    position = offsets / seconds
+    truth: dict[str, Any] = {
+        "scenario": scenario.name,
+        "description": scenario.description,
+        "model": model,
+        "seed": seed,
+        "events": events,
+        "days": days,
+        "start": format_timestamp(start),
+        "end": format_timestamp(end),
+        "injected": [],
+    }
+
+    def at(fraction: float) -> str:
+        return format_timestamp(start + timedelta(seconds=fraction * seconds))
+
+    if scenario.new_merchant:
+        hit = (position >= sc.INCIDENT_START) & (rng.random(events) < sc.NEW_MERCHANT_SHARE)
+        frame.loc[hit, ["merchant_name", "merchant_category", "state"]] = [
+            NEW_MERCHANT,
+            "pharmacy",
+            "CA",
+        ]
+        frame.loc[hit, "zip_code"] = rng.choice(ZIPS["CA"], int(hit.sum()))
+        frame.loc[hit, "merchant_risk"] = 7.5  # nearly every order there is fraud
+        truth["injected"].append(
+            {
+                "kind": "unseen_category",
+                "feature": "merchant_name",
+                "value": NEW_MERCHANT,
+                "slice": {"merchant_name": NEW_MERCHANT, "state": "CA"},
+                "start": at(sc.INCIDENT_START),
+                "end": at(1.0),
+                "events": int(hit.sum()),
+                "volume_share_in_span": round(float(hit[position >= sc.INCIDENT_START].mean()), 4),
+            }
+        )
+    if scenario.gradual_drift:
+        frame["amount"] = np.round(frame["amount"] * (1 + (sc.DRIFT_FACTOR - 1) * position), 2)
+        truth["injected"].append(
+            {
+                "kind": "drift",
+                "feature": "amount",
+                "start": at(0.0),
+                "end": at(1.0),
+                "factor_at_end": sc.DRIFT_FACTOR,
+            }
+        )
+
+    actual = label(rng, frame)  # reality, before any upstream bug hides it from the model
+    if scenario.label_issue:
+        broken = (frame["zip_code"] == sc.LABEL_ISSUE_ZIP).to_numpy() & (position >= 0.5)
+        actual = np.where(broken, np.where(rng.random(events) < 0.5, "fraud", "legit"), actual)
+        truth["injected"].append(
+            {
+                "kind": "label",
+                "feature": "zip_code",
+                "value": sc.LABEL_ISSUE_ZIP,
+                "slice": {"zip_code": sc.LABEL_ISSUE_ZIP},
+                "start": at(0.5),
+                "end": at(1.0),
+                "events": int(broken.sum()),
+            }
+        )
+    if scenario.na_spike:
+        low, high = sc.NA_SPIKE
+        spiked = (position >= low) & (position < high) & (rng.random(events) < sc.NA_SPIKE_RATE)
+        frame.loc[spiked, "account_age_days"] = np.nan
+        truth["injected"].append(
+            {
+                "kind": "missing_spike",
+                "feature": "account_age_days",
+                "rate": sc.NA_SPIKE_RATE,
+                "start": at(low),
+                "end": at(high),
+                "events": int(spiked.sum()),
+            }
+        )
+
+    version = np.full(events, "v1", dtype=object)
+    if scenario.canary:
+        version[rng.random(events) < sc.CANARY_SHARE] = "v2"
+        truth["injected"].append(
+            {
+                "kind": "latency",
+                "version": "v2",
+                "share": sc.CANARY_SHARE,
+                "inference_ms_mean": 140.0,
+                "baseline_inference_ms_mean": 4.0,
+            }
+        )
+    frame["version"] = version
+    frame["predicted"], frame["score"] = "legit", 0.0
+    for name, fitted in models.items():
+        rows = frame["version"] == name
+        if rows.any():
+            labels, scores = fitted.predict(frame.loc[rows])
+            frame.loc[rows, "predicted"], frame.loc[rows, "score"] = labels, scores
+    frame["actual"] = actual
+    frame["timestamp"] = [start + timedelta(seconds=float(s)) for s in offsets]
+    delay = rng.exponential(6 * 3600.0, events)
+    frame["actual_timestamp"] = [
+        min(t + timedelta(seconds=float(d)), end)
+        for t, d in zip(frame["timestamp"], delay, strict=True)
+    ]
+    frame["actual_first"] = rng.random(events) < sc.EARLY_ACTUALS
+    inference = np.where(version == "v2", rng.normal(140, 25, events), rng.normal(4, 1, events))
+    lookup = rng.gamma(2.0, 3.0, events)
+    frame["latency_inference"] = np.round(np.clip(inference, 0.5, None), 3)
+    frame["latency_lookup"] = np.round(lookup, 3)
+    frame["latency_total"] = np.round(frame["latency_inference"] + lookup + 1.0, 3)
+    frame["prediction_id"] = [f"{model}-{scenario.name}-{seed}-{i:08d}" for i in range(events)]
+    truth["injected"].append(
+        {
+            "kind": "late_actuals",
+            "mean_delay_hours": 6.0,
+            "sent_before_prediction_share": sc.EARLY_ACTUALS,
+        }
+    )
+    return Traffic(frame=frame, reference=reference.drop(columns=["merchant_risk"]), truth=truth)
+
+
+@dataclass
+class EmitResult:
+    predictions: int = 0
+    actuals: int = 0
+    stats: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def _features(row: Any) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in FEATURES}
+
+
+def emit(
+    traffic: Traffic,
+    *,
+    sink: str,
+    model: str = "fraud",
+    stream: Any = None,
+    progress: Callable[[int], None] | None = None,
+) -> EmitResult:
+    """Send every prediction and actual through one PredictionLogger per model version."""
+    from mlmon import PredictionLogger
+
+    versions = sorted(traffic.frame["version"].unique())
+    loggers = {
+        v: PredictionLogger(
+            model=model,
+            version=v,
+            sink=sink,
+            stream=stream,
+            deployment="canary" if v != "v1" else "primary",
+            environment="production",
+            block_when_full=True,
+        )
+        for v in versions
+    }
+    result = EmitResult()
+    try:
+        for row in traffic.frame.itertuples(index=False):
+            log = loggers[row.version]
+
+            def send_actual(row: Any = row, log: Any = log) -> None:
+                log.actual(row.prediction_id, label=row.actual, timestamp=row.actual_timestamp)
+                result.actuals += 1
+
+            if row.actual_first:
+                send_actual()
+            log.prediction(
+                features=_features(row),
+                prediction=row.predicted,
+                score=float(row.score),
+                latency_ms={
+                    "total": row.latency_total,
+                    "inference": row.latency_inference,
+                    "features": {"user_history": row.latency_lookup},
+                },
+                tags={"region": REGIONS.get(row.state, "other")},
+                prediction_id=row.prediction_id,
+                timestamp=row.timestamp,
+            )
+            result.predictions += 1
+            if not row.actual_first:
+                send_actual()
+            if progress:
+                progress(1)
+    finally:
+        for version, log in loggers.items():
+            log.close(timeout=120)
+            result.stats[version] = log.stats()
+    return result
+
+
+def write_reference(traffic: Traffic, path: Path) -> Path:
+    """The training-period file for ``mlmon baseline register`` (held-out rows, so honest)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix in (".parquet", ".pq"):
+        traffic.reference.to_parquet(path, index=False)
+    else:
+        traffic.reference.to_csv(path, index=False)
+    return path
+
+
+def default_end() -> datetime:
+    """Now, to the hour, so back-dated windows end at a round time."""
+    return datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
+__all__ = ["FraudModel", "Traffic", "build_traffic", "default_end", "emit", "write_reference"]

@@ -1,0 +1,57 @@
+"""Incident scenarios: what is injected into production traffic, and when.
+
+Every scenario shares the world, the model and the healthy first part of
+the window; each injects its incident into the reality the model meets (or,
+for the label issue, into the labels only). Times are fractions of the
+window so any ``--days`` works.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    new_merchant: bool = False  # scammeds.com in CA, unseen in training, ~15 % of volume
+    na_spike: bool = False  # account_age_days mostly missing for part of the window
+    canary: bool = False  # v2 serves a share of traffic, much slower
+    gradual_drift: bool = False  # amount grows steadily over the days
+    label_issue: bool = False  # one zip code's actuals come from a broken labeller
+
+
+#: When the incident starts, as a fraction of the window (healthy before).
+INCIDENT_START = 0.6
+NEW_MERCHANT_SHARE = 0.15
+NA_SPIKE = (0.7, 0.85)  # window fraction
+NA_SPIKE_RATE = 0.7
+CANARY_SHARE = 0.2
+DRIFT_FACTOR = 2.5  # amount multiplier reached at the end of the window
+LABEL_ISSUE_ZIP = "94107"
+EARLY_ACTUALS = 0.05  # share of actuals sent before their prediction
+
+SCENARIOS = {
+    scenario.name: scenario
+    for scenario in (
+        Scenario(
+            "fraud-incident",
+            "A new merchant scammeds.com (CA) takes ~15% of volume and the model misses its "
+            "fraud; account_age_days goes mostly missing for a while; a slow v2 canary.",
+            new_merchant=True,
+            na_spike=True,
+            canary=True,
+        ),
+        Scenario("healthy", "The same model and traffic with nothing injected."),
+        Scenario(
+            "gradual-drift", "Transaction amounts grow steadily over the days.", gradual_drift=True
+        ),
+        Scenario(
+            "label-issue",
+            "Actuals for zip code 94107 come from a broken labeller that gives the same "
+            "inputs conflicting labels; the inputs do not drift.",
+            label_issue=True,
+        ),
+    )
+}
