@@ -42,9 +42,8 @@ integration: es
 test: venv es lint
 	$(BIN)/pytest
 
-demo: es
-	$(MLMON) setup
-	$(BIN)/python -m mlmon.quickstart
+demo: venv
+	$(MLMON) demo
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -456,6 +456,39 @@ def simulate(
         sys.exit(1)
 
 
+# --- demo --------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--events",
+    default=200_000,
+    show_default=True,
+    type=click.IntRange(1000),
+    help="Predictions to generate.",
+)
+@click.option(
+    "--out",
+    default=Path("out"),
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the training file and the injected-incident truth.",
+)
+def demo(events: int, out: Path) -> None:
+    """The fraud-model incident end to end on a local Elasticsearch.
+
+    Starts Elasticsearch if nothing answers at MLMON_ES_URL, installs the
+    templates, trains a fraud model, registers its baseline, sends the
+    fraud-incident scenario through the SDK (a new merchant the model misses,
+    an NA spike, a slow canary, late actuals) and shows what Elasticsearch
+    holds. Re-running is safe: the demo model's own indices are replaced.
+    """
+    from mlmon.demo import run_demo
+
+    out.mkdir(parents=True, exist_ok=True)
+    run_demo(console, events=events, out=out)
+
+
 def _checked(validate, value):
     try:
         return validate(value)

@@ -1,0 +1,126 @@
+"""Each scenario's injected effect is really in the generated data, at the stated size."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlmon.errors import UsageError
+from mlmon.simulate import scenarios as sc
+from mlmon.simulate.run import build_traffic
+
+END = datetime(2026, 11, 25, tzinfo=timezone.utc)
+EVENTS = 30_000
+
+
+@pytest.fixture(scope="module")
+def traffic():
+    return {
+        name: build_traffic(name, events=EVENTS, days=7, seed=5, end=END) for name in sc.SCENARIOS
+    }
+
+
+def accuracy(frame: pd.DataFrame) -> float:
+    return float((frame["predicted"] == frame["actual"]).mean())
+
+
+def late(frame: pd.DataFrame, fraction: float) -> pd.Series:
+    """Rows at or after ``fraction`` of the declared 7-day window ending at END."""
+    start = END - pd.Timedelta(days=7)
+    return (frame["timestamp"] - start) >= pd.Timedelta(days=7) * fraction
+
+
+def test_same_seed_same_events(traffic):
+    again = build_traffic("fraud-incident", events=EVENTS, days=7, seed=5, end=END)
+    pd.testing.assert_frame_equal(again.frame, traffic["fraud-incident"].frame)
+    other = build_traffic("fraud-incident", events=EVENTS, days=7, seed=6, end=END)
+    assert not other.frame["amount"].equals(traffic["fraud-incident"].frame["amount"])
+
+
+def test_timestamps_are_back_dated_over_the_window(traffic):
+    frame = traffic["healthy"].frame
+    assert frame["timestamp"].min() >= datetime(2026, 11, 18, tzinfo=timezone.utc)
+    assert frame["timestamp"].max() < END
+    assert frame["timestamp"].is_monotonic_increasing
+    days = pd.Series([t.date() for t in frame["timestamp"]]).value_counts()
+    assert len(days) == 7 and days.min() > EVENTS / 7 * 0.8
+    assert (frame["actual_timestamp"] >= frame["timestamp"]).all()
+
+
+def test_healthy_is_as_good_as_its_baseline(traffic):
+    healthy = traffic["healthy"]
+    baseline = float((healthy.reference["predicted"] == healthy.reference["is_fraud"]).mean())
+    assert abs(accuracy(healthy.frame) - baseline) < 0.01
+    assert healthy.truth["injected"] == [
+        {
+            "kind": "late_actuals",
+            "mean_delay_hours": 6.0,
+            "sent_before_prediction_share": sc.EARLY_ACTUALS,
+        }
+    ]
+    assert healthy.frame["account_age_days"].isna().sum() == 0
+    assert set(healthy.frame["version"]) == {"v1"}
+
+
+def test_fraud_incident_new_merchant_is_fifteen_percent_and_the_model_misses_it(traffic):
+    incident = traffic["fraud-incident"]
+    frame = incident.frame
+    new = frame["merchant_name"] == "scammeds.com"
+    assert not new[~late(frame, sc.INCIDENT_START)].any()
+    share = new[late(frame, sc.INCIDENT_START)].mean()
+    assert share == pytest.approx(sc.NEW_MERCHANT_SHARE, abs=0.01)
+    assert (frame.loc[new, "state"] == "CA").all()
+    assert "scammeds.com" not in set(incident.reference["merchant_name"])
+    assert accuracy(frame[new]) < 0.1  # a real model meeting a merchant it never saw
+    assert accuracy(frame[~new]) > 0.85
+    injected = {item["kind"]: item for item in incident.truth["injected"]}
+    assert injected["unseen_category"]["events"] == int(new.sum())
+    assert injected["unseen_category"]["slice"] == {"merchant_name": "scammeds.com", "state": "CA"}
+
+
+def test_fraud_incident_na_spike_and_slow_canary(traffic):
+    frame = traffic["fraud-incident"].frame
+    missing = frame["account_age_days"].isna()
+    span = late(frame, sc.NA_SPIKE[0]) & ~late(frame, sc.NA_SPIKE[1])
+    assert missing[span].mean() == pytest.approx(sc.NA_SPIKE_RATE, abs=0.03)
+    assert not missing[~span].any()
+    v2 = frame["version"] == "v2"
+    assert v2.mean() == pytest.approx(sc.CANARY_SHARE, abs=0.01)
+    assert frame.loc[v2, "latency_total"].median() > 10 * frame.loc[~v2, "latency_total"].median()
+    early = frame["actual_first"].mean()
+    assert early == pytest.approx(sc.EARLY_ACTUALS, abs=0.01)
+
+
+def test_gradual_drift_moves_amount_steadily(traffic):
+    frame = traffic["gradual-drift"].frame
+    healthy = traffic["healthy"].frame
+    first = ~late(frame, 1 / 7)
+    last = late(frame, 6 / 7)
+    assert frame.loc[first, "amount"].median() == pytest.approx(
+        healthy.loc[first, "amount"].median(), rel=0.15
+    )
+    ratio = frame.loc[last, "amount"].median() / healthy.loc[last, "amount"].median()
+    assert ratio == pytest.approx(sc.DRIFT_FACTOR * 0.96, rel=0.15)
+
+
+def test_label_issue_gives_one_zip_conflicting_labels_without_input_drift(traffic):
+    frame = traffic["label-issue"].frame
+    healthy = traffic["healthy"].frame
+    zip_rows = frame["zip_code"] == sc.LABEL_ISSUE_ZIP
+    broken = zip_rows & late(frame, 0.5)
+    assert broken.sum() > 300
+    fraud_share = (frame.loc[broken, "actual"] == "fraud").mean()
+    assert fraud_share == pytest.approx(0.5, abs=0.06)  # a coin, whatever the inputs
+    assert accuracy(frame[broken]) < 0.6 < 0.9 < accuracy(frame[~zip_rows])
+    for column in ("amount", "account_age_days", "hour"):  # the inputs did not move
+        assert np.allclose(frame[column].fillna(-1), healthy[column].fillna(-1))
+
+
+def test_bad_arguments_are_usage_errors():
+    with pytest.raises(UsageError, match="unknown scenario"):
+        build_traffic("meteor", events=1000, days=1, seed=1, end=END)
+    with pytest.raises(UsageError, match="--events"):
+        build_traffic("healthy", events=5, days=1, seed=1, end=END)
