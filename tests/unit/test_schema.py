@@ -180,7 +180,13 @@ def test_outcomes_are_scored_where_label_meets_prediction():
 
     assert score_outcome({"label": "fraud"}, {"label": "fraud"}) == {"correct": True}
     assert score_outcome({"label": "fraud"}, {"label": "legit"}) == {"correct": False}
-    assert score_outcome({"value": 3.0}, {"value": 5.0}) == {"error": -2.0}
+    assert score_outcome({"value": 3.0}, {"value": 5.0}) == {
+        "error": -2.0,
+        "abs_error": 2.0,
+        "squared_error": 4.0,
+        "abs_percentage_error": 0.4,
+    }
+    assert "abs_percentage_error" not in score_outcome({"value": 3.0}, {"value": 0.0})
     assert score_outcome(None, {"label": "x"}) == {}
     doc = normalize_event(prediction(actual={"label": "fraud"}))
     assert doc["actual"] == {"label": "fraud", "correct": True}

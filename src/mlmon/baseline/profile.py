@@ -151,6 +151,9 @@ class Profile:
     revision: int = 1
     schema_version: int = SCHEMA_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The model's outputs profiled like features ("prediction.label",
+    #: "prediction.score"): what prediction drift is measured against.
+    outputs: dict[str, FeatureProfile] = field(default_factory=dict)
 
     @property
     def profile_id(self) -> str:
@@ -175,6 +178,7 @@ class Profile:
             "labels": dict(sorted(self.labels.items())) if self.labels else None,
             "performance": self.performance,
             "features": {name: f.to_dict() for name, f in self.features.items()},
+            "outputs": {name: f.to_dict() for name, f in self.outputs.items()},
         }
 
     @classmethod
@@ -202,6 +206,9 @@ class Profile:
                 labels=data.get("labels"),
                 performance=data.get("performance"),
                 revision=int(data.get("revision", 1)),
+                outputs={
+                    n: FeatureProfile.from_dict(f) for n, f in (data.get("outputs") or {}).items()
+                },
             )
         except ProfileError:
             raise
@@ -403,6 +410,13 @@ def build_profile(
             if _is_numeric(series)
             else _categorical(column, series, correct, max_categories)
         )
+    outputs = {}
+    if prediction_column and task != "regression":
+        outputs["prediction.label"] = _categorical(
+            "prediction.label", frame[prediction_column], None, max_categories
+        )
+    if score_column:
+        outputs["prediction.score"] = _numeric("prediction.score", frame[score_column], None, bins)
     return Profile(
         model=model,
         version=version,
@@ -410,6 +424,7 @@ def build_profile(
         created_at=created_at,
         rows=len(frame),
         features=profiles,
+        outputs=outputs,
         label_column=label_column,
         prediction_column=prediction_column,
         score_column=score_column,

@@ -131,17 +131,24 @@ def _trace(raw: Any) -> dict[str, str]:
 def score_outcome(
     prediction: Mapping[str, Any] | None, actual: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """``correct`` (labels) and ``error`` (values, prediction − actual) for a joined actual.
+    """``correct`` (labels) and the errors (values, prediction − actual) of a joined actual.
 
-    Stored on the prediction so accuracy and MAE are plain ``avg`` aggregations
-    (no scripts anywhere). Pure; returns only what both sides allow.
+    Stored on the prediction so accuracy, MAE, RMSE and MAPE are plain ``avg``
+    aggregations (no scripts anywhere). Pure; returns only what both sides
+    allow (no percentage error when the actual is 0).
     """
     prediction = prediction or {}
     scored: dict[str, Any] = {}
     if prediction.get("label") is not None and actual.get("label") is not None:
         scored["correct"] = prediction["label"] == actual["label"]
     if prediction.get("value") is not None and actual.get("value") is not None:
-        scored["error"] = float(prediction["value"]) - float(actual["value"])
+        truth = float(actual["value"])
+        error = float(prediction["value"]) - truth
+        scored["error"] = error
+        scored["abs_error"] = abs(error)
+        scored["squared_error"] = error * error
+        if truth != 0.0:
+            scored["abs_percentage_error"] = abs(error / truth)
     return scored
 
 

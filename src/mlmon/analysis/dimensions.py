@@ -1,0 +1,112 @@
+"""What traffic is sliced by: features and tags, with the buckets each one has.
+
+A categorical dimension's buckets are its values; a numeric one's are the
+baseline-quantile bins (``bin_edges`` of the profile: bin ``i`` is
+``[edge[i-1], edge[i])`` with open ends), so a slice like
+``amount ∈ [120, 310)`` means the same thing in the baseline and now. Every
+dimension also has a ``(missing)`` bucket. Pure values, no I/O.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from mlmon.baseline.profile import Profile
+
+MISSING = "(missing)"
+Kind = Literal["categorical", "numeric"]
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One field traffic can be sliced by."""
+
+    name: str  # as reports show it: "amount", "tags.region"
+    field: str  # as documents hold it: "features.amount", "tags.region"
+    kind: Kind
+    edges: tuple[float, ...] = ()
+    max_values: int = 200  # categorical buckets fetched per slice request
+
+    def bin_labels(self) -> list[str]:
+        """Readable names of the numeric bins, in order."""
+        if not self.edges:
+            return ["all"]
+        labels = [f"< {_num(self.edges[0])}"]
+        pairs = zip(self.edges, self.edges[1:], strict=False)
+        labels += [f"[{_num(a)}, {_num(b)})" for a, b in pairs]
+        labels.append(f">= {_num(self.edges[-1])}")
+        return labels
+
+    def bin_ranges(self) -> list[tuple[str, float | None, float | None]]:
+        """(label, gte, lt) per numeric bin; ``None`` is an open end."""
+        bounds: list[float | None] = [None, *self.edges, None]
+        return [(label, bounds[i], bounds[i + 1]) for i, label in enumerate(self.bin_labels())]
+
+    def bucket_of(self, value: Any) -> str:
+        """The bucket a raw value falls in (what pandas does per row, ES per range)."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return MISSING
+        if self.kind == "numeric":
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                return MISSING
+            if math.isnan(number):
+                return MISSING
+            return self.bin_labels()[bisect.bisect_right(self.edges, number)]
+        return value if isinstance(value, str) else str(value)
+
+
+def _num(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def from_profile(profile: Profile, *, max_values: int = 200) -> list[Dimension]:
+    """The profile's features as dimensions, numeric ones on the profile's bins."""
+    out = []
+    for name, feature in profile.features.items():
+        out.append(
+            Dimension(
+                name=name,
+                field=f"features.{name}",
+                kind=feature.kind,
+                edges=tuple(feature.bin_edges or ()) if feature.kind == "numeric" else (),
+                max_values=max_values,
+            )
+        )
+    return out
+
+
+def from_fields(
+    fields: dict[str, str], quantiles: dict[str, Sequence[float]], *, max_values: int = 200
+) -> list[Dimension]:
+    """Dimensions from a mapping (field → "keyword"/"double") and baseline quantile edges."""
+    out = []
+    for field, kind in sorted(fields.items()):
+        name = field.removeprefix("features.")
+        numeric = kind != "keyword"
+        out.append(
+            Dimension(
+                name=name,
+                field=field,
+                kind="numeric" if numeric else "categorical",
+                edges=tuple(sorted(set(quantiles.get(field, ())))) if numeric else (),
+                max_values=max_values,
+            )
+        )
+    return out
+
+
+SliceKey = tuple[tuple[str, str], ...]  # ((dimension name, bucket), ...), sorted by name
+
+
+def slice_key(*pairs: tuple[str, str]) -> SliceKey:
+    return tuple(sorted(pairs))
+
+
+def describe(key: SliceKey) -> str:
+    return ", ".join(f"{name}={bucket}" for name, bucket in key)

@@ -1,0 +1,178 @@
+"""Performance metrics from sufficient statistics that aggregations can count.
+
+A :class:`Stats` is what one bucket (a window, a day, a slice) needs for
+every metric: counts for classification (a confusion matrix on the positive
+class) and sums for regression. Elasticsearch fills it from ``stats`` and
+``filter`` aggregations, pandas from group-bys; both backends then share
+these functions, so they agree exactly. Stats add and subtract, which gives
+"the window without this slice" for free.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Literal
+
+from mlmon.analysis import stats as st
+
+Task = Literal["classification", "regression"]
+
+CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
+REGRESSION_METRICS = ("mae", "rmse", "mape")
+METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS
+#: Metrics where lower is better (an increase is a degradation).
+LOWER_IS_BETTER = frozenset(REGRESSION_METRICS)
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Counts of one bucket; every field is additive."""
+
+    n: float = 0  # predictions
+    labelled: float = 0  # predictions with a joined actual label
+    correct: float = 0
+    tp: float = 0  # positive class: predicted and actual
+    predicted_positive: float = 0  # among labelled
+    actual_positive: float = 0  # among labelled
+    scored: float = 0  # predictions with a joined actual value (regression)
+    sum_abs_error: float = 0
+    sum_squared_error: float = 0
+    percentage_scored: float = 0
+    sum_abs_percentage_error: float = 0
+
+    def __add__(self, other: Stats) -> Stats:
+        return Stats(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    def __sub__(self, other: Stats) -> Stats:
+        return Stats(*(getattr(self, f.name) - getattr(other, f.name) for f in fields(self)))
+
+    def to_dict(self) -> dict[str, float]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @property
+    def errors(self) -> float:
+        return self.labelled - self.correct
+
+
+def total(items: list[Stats] | tuple[Stats, ...]) -> Stats:
+    out = Stats()
+    for item in items:
+        out = out + item
+    return out
+
+
+def default_metric(task: Task | None) -> str:
+    return "mae" if task == "regression" else "accuracy"
+
+
+def task_of(metric: str) -> Task:
+    return "regression" if metric in REGRESSION_METRICS else "classification"
+
+
+def metric_value(stats: Stats, metric: str) -> float:
+    """The metric of one bucket; NaN when the bucket has nothing to measure it on.
+
+    ROC AUC needs score histograms, not counts: it is computed at the window
+    level only (:func:`mlmon.analysis.stats.auc_from_histograms`); for a
+    bucket, it falls back to accuracy, and reports say so.
+    """
+    if metric in ("accuracy", "roc_auc"):
+        return stats.correct / stats.labelled if stats.labelled else math.nan
+    if metric in ("precision", "recall", "f1"):
+        tp = stats.tp
+        fp = stats.predicted_positive - tp
+        fn = stats.actual_positive - tp
+        tn = stats.labelled - tp - fp - fn
+        return st.binary_metrics(tp, fp, fn, tn)[metric]
+    if metric in REGRESSION_METRICS:
+        return st.regression_metrics(
+            stats.scored,
+            stats.sum_abs_error,
+            stats.sum_squared_error,
+            stats.sum_abs_percentage_error,
+            stats.percentage_scored,
+        )[metric]
+    raise ValueError(f"unknown metric {metric!r} (one of {', '.join(METRICS)})")
+
+
+def sample_size(stats: Stats, metric: str) -> float:
+    """How many rows the metric stands on (labels for classification, values for regression)."""
+    if metric == "precision":
+        return stats.predicted_positive
+    if metric == "recall":
+        return stats.actual_positive
+    return stats.scored if metric in REGRESSION_METRICS else stats.labelled
+
+
+def degradation(baseline: float, current: float, metric: str) -> float:
+    """How much worse ``current`` is than ``baseline`` (positive = worse), either direction."""
+    return current - baseline if metric in LOWER_IS_BETTER else baseline - current
+
+
+def loss_mass(stats: Stats, metric: str) -> float:
+    """An upper bound on ``n × degradation`` that can only shrink when a slice is narrowed.
+
+    For accuracy, the errors (a slice's baseline accuracy is at most 1); for
+    the regression metrics, the summed absolute error; for the others, the
+    rows themselves (every proportion lies in [0, 1]). This is what makes the
+    pruned slice search exact: a child's score never exceeds its parents' bound.
+    """
+    if metric in ("accuracy", "roc_auc"):
+        return stats.errors
+    if metric in REGRESSION_METRICS:
+        if metric == "mae":
+            return stats.sum_abs_error
+        return math.inf
+    return sample_size(stats, metric)
+
+
+def change_pvalue(current: Stats, baseline: Stats, metric: str) -> float:
+    """Two-sided p-value that the metric differs between two buckets.
+
+    Proportions (accuracy, precision, recall) use the pooled two-proportion
+    z-test; F1 and ROC AUC are tested on accuracy; regression metrics use a
+    z-test on the mean absolute error (its variance comes from the squared
+    errors, which the stats carry).
+    """
+    if metric in ("accuracy", "roc_auc", "f1"):
+        return st.two_proportion_pvalue(
+            int(current.correct),
+            int(current.labelled),
+            int(baseline.correct),
+            int(baseline.labelled),
+        )
+    if metric == "precision":
+        return st.two_proportion_pvalue(
+            int(current.tp),
+            int(current.predicted_positive),
+            int(baseline.tp),
+            int(baseline.predicted_positive),
+        )
+    if metric == "recall":
+        return st.two_proportion_pvalue(
+            int(current.tp),
+            int(current.actual_positive),
+            int(baseline.tp),
+            int(baseline.actual_positive),
+        )
+    return _mean_abs_error_pvalue(current, baseline)
+
+
+def _mean_abs_error_pvalue(current: Stats, baseline: Stats) -> float:
+    from scipy.stats import norm
+
+    if current.scored < 2 or baseline.scored < 2:
+        return 1.0
+
+    def moments(s: Stats) -> tuple[float, float]:
+        mean = s.sum_abs_error / s.scored
+        variance = max(s.sum_squared_error / s.scored - mean * mean, 0.0)
+        return mean, variance / s.scored
+
+    m1, v1 = moments(current)
+    m2, v2 = moments(baseline)
+    if v1 + v2 == 0:
+        return 1.0 if m1 == m2 else 0.0
+    z = (m1 - m2) / math.sqrt(v1 + v2)
+    return float(2 * norm.sf(abs(z)))

@@ -1,0 +1,230 @@
+"""Slices ranked by the part of the drop they explain, found with a pruned search.
+
+Scores (ARCHITECTURE, Analyzer): for a slice S of the current window,
+
+- ``impact`` = share(S) × degradation(metric_baseline(S) → metric_current(S)):
+  what *changed*, so a slice that was always hard does not top healthy
+  traffic; a slice absent from the baseline is held to the baseline overall;
+- ``arize`` = degradation(metric(window without S) → metric(window)): how
+  much the whole would improve if S behaved like the rest.
+
+A slice is *called* when its change is large enough, it has the minimum
+support, and its p-value survives a Bonferroni correction for every slice
+scored. Crosses of 2 and 3 dimensions are searched level by level with the
+SliceLine rules: a cross is only built from parents that have the minimum
+support and whose upper bound on impact (``loss_mass / N``, which can only
+shrink as a slice narrows) reaches the running top-K threshold, so the
+pruned search returns exactly the top-K of exhaustive enumeration.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+from mlmon.analysis.dimensions import Dimension, SliceKey
+from mlmon.analysis.metrics import (
+    Stats,
+    change_pvalue,
+    degradation,
+    loss_mass,
+    metric_value,
+    sample_size,
+)
+from mlmon.analysis.source import BucketRequest
+
+Fetch = Callable[[Sequence[BucketRequest]], tuple[list, list]]
+
+
+@dataclass(frozen=True)
+class SliceSettings:
+    metric: str = "accuracy"
+    min_support: int = 100  # rows with a label (or value) in the current window
+    min_change: float = 0.05  # degradation of the slice's own metric
+    alpha: float = 0.01  # family-wise, Bonferroni over all slices scored
+    top_k: int = 10
+    max_depth: int = 3
+    prune: bool = True
+
+
+@dataclass(frozen=True)
+class ScoredSlice:
+    key: SliceKey
+    current: Stats
+    baseline: Stats | None  # None: absent from the baseline (held to the overall)
+    metric_current: float
+    metric_baseline: float
+    volume_share: float
+    impact: float
+    arize_impact: float
+    p_value: float
+    significant: bool = False
+
+    @property
+    def depth(self) -> int:
+        return len(self.key)
+
+
+def score(
+    key: SliceKey,
+    current: Stats,
+    baseline: Stats | None,
+    overall_current: Stats,
+    overall_baseline: Stats,
+    metric: str,
+) -> ScoredSlice:
+    """Both impact scores of one slice, and the p-value of its change (pure)."""
+    usable = baseline if baseline is not None and sample_size(baseline, metric) > 0 else None
+    reference = usable if usable is not None else overall_baseline
+    metric_current = metric_value(current, metric)
+    metric_baseline = metric_value(reference, metric)
+    support = sample_size(overall_current, metric)
+    share = sample_size(current, metric) / support if support else 0.0
+    change = degradation(metric_baseline, metric_current, metric)
+    impact = share * change if math.isfinite(change) else 0.0
+    rest = metric_value(overall_current - current, metric)
+    whole = metric_value(overall_current, metric)
+    arize = degradation(rest, whole, metric)
+    return ScoredSlice(
+        key=key,
+        current=current,
+        baseline=usable,
+        metric_current=metric_current,
+        metric_baseline=metric_baseline,
+        volume_share=current.n / overall_current.n if overall_current.n else 0.0,
+        impact=impact,
+        arize_impact=arize if math.isfinite(arize) else 0.0,
+        p_value=change_pvalue(current, reference, metric),
+    )
+
+
+@dataclass
+class SearchResult:
+    ranked: list[ScoredSlice]  # top-K by impact among slices with the minimum support
+    called: list[ScoredSlice]  # of those, the significant ones
+    scored: int  # slices scored (the Bonferroni family)
+    requests: int  # bucket requests sent to each source
+    levels: list[int]  # requests per level
+
+
+def search(
+    dimensions: Sequence[Dimension],
+    fetch: Fetch,
+    overall_current: Stats,
+    overall_baseline: Stats,
+    settings: SliceSettings,
+) -> SearchResult:
+    """Level-wise slice search; ``fetch`` returns (current, baseline) answers per request."""
+    metric = settings.metric
+    support = sample_size(overall_current, metric) or 1.0
+    found: dict[SliceKey, ScoredSlice] = {}
+    redundant: set[SliceKey] = set()
+    survivors: dict[SliceKey, ScoredSlice] = {}
+    levels: list[int] = []
+
+    def threshold() -> float:
+        eligible = sorted(
+            (
+                s.impact
+                for s in found.values()
+                if sample_size(s.current, metric) >= settings.min_support and s.key not in redundant
+            ),
+            reverse=True,
+        )
+        kth = eligible[settings.top_k - 1] if len(eligible) >= settings.top_k else 0.0
+        return max(kth, 0.0)
+
+    def expandable(s: ScoredSlice) -> bool:
+        if not settings.prune:
+            return True
+        if sample_size(s.current, metric) < settings.min_support:
+            return False
+        bound = loss_mass(s.current, metric) / support
+        return bound > 0 and bound >= threshold()
+
+    for depth in range(1, settings.max_depth + 1):
+        requests = _requests(dimensions, depth, survivors if settings.prune else None)
+        if depth > 1 and settings.prune:
+            requests = [r for r in requests if all(k for k in (r.keep or ()))]
+        levels.append(len(requests))
+        if not requests:
+            break
+        current, baseline = fetch(requests)
+        level: dict[SliceKey, ScoredSlice] = {}
+        for answer, base in zip(current, baseline, strict=False):
+            for key, stats in (answer or {}).items():
+                if depth > 1 and settings.prune and not _parents_survived(key, survivors):
+                    continue
+                level[key] = score(
+                    key, stats, (base or {}).get(key), overall_current, overall_baseline, metric
+                )
+                if depth > 1 and _is_redundant(level[key], found):
+                    redundant.add(key)
+        found.update(level)
+        survivors = {k: s for k, s in level.items() if expandable(s)}
+        if not survivors:
+            break
+
+    eligible = [
+        s
+        for s in found.values()
+        if sample_size(s.current, metric) >= settings.min_support and s.key not in redundant
+    ]
+    eligible.sort(key=lambda s: (-s.impact, s.depth, s.key))
+    family = max(len(found), 1)
+    marked = [
+        _mark(s, family, settings) for s in eligible[: max(settings.top_k * 3, settings.top_k)]
+    ]
+    ranked = marked[: settings.top_k]
+    called = [s for s in marked if s.significant][: settings.top_k]
+    return SearchResult(
+        ranked=ranked, called=called, scored=len(found), requests=sum(levels), levels=levels
+    )
+
+
+def _mark(s: ScoredSlice, family: int, settings: SliceSettings) -> ScoredSlice:
+    change = degradation(s.metric_baseline, s.metric_current, settings.metric)
+    significant = (
+        math.isfinite(change)
+        and change >= settings.min_change
+        and min(1.0, s.p_value * family) < settings.alpha
+    )
+    return ScoredSlice(**{**s.__dict__, "significant": significant})
+
+
+def _requests(
+    dimensions: Sequence[Dimension], depth: int, survivors: dict[SliceKey, ScoredSlice] | None
+) -> list[BucketRequest]:
+    if depth == 1:
+        return [BucketRequest((d,)) for d in dimensions]
+    out = []
+    for combo in combinations(dimensions, depth):
+        if survivors is None:
+            out.append(BucketRequest(combo))
+            continue
+        keep = []
+        for d in combo:
+            buckets = {
+                bucket
+                for key in survivors
+                for name, bucket in key
+                if name == d.name and {n for n, _ in key} < {c.name for c in combo}
+            }
+            keep.append(frozenset(buckets))
+        out.append(BucketRequest(combo, tuple(keep)))
+    return out
+
+
+def _parents_survived(key: SliceKey, survivors: dict[SliceKey, ScoredSlice]) -> bool:
+    return all(tuple(p) in survivors for p in combinations(key, len(key) - 1))
+
+
+def _is_redundant(s: ScoredSlice, found: dict[SliceKey, ScoredSlice]) -> bool:
+    """A cross that is (≥ 95 % of) one of its parents: the simpler slice says it all.
+
+    Decided from the parents alone, so the pruned search can apply it as it goes.
+    """
+    parents = [found.get(tuple(p)) for p in combinations(s.key, s.depth - 1)]
+    return any(p is not None and s.current.n >= 0.95 * p.current.n for p in parents)

@@ -1,0 +1,170 @@
+"""What the analyzer asks of a body of traffic, and the registered profile as one.
+
+A :class:`Source` answers a handful of aggregate questions about one scope
+(model, version, time window): overall counts, counts per bucket of one or
+more dimensions, a timeline, quality-tag counts, a score histogram and
+latency percentiles. Elasticsearch answers with aggregations
+(:mod:`mlmon.sources.elasticsearch`), pandas with group-bys over a file
+(:mod:`mlmon.sources.frame`), and a registered profile with what it stored at
+registration (:class:`ProfileSource`, below). The analysis never sees an
+event, so memory grows with buckets, never with traffic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from mlmon.analysis.dimensions import MISSING, Dimension, SliceKey
+from mlmon.analysis.metrics import Stats
+from mlmon.baseline.profile import BucketPerformance, FeatureProfile, Profile
+
+#: Score histogram resolution: 100 bins of width 0.01 on [0, 1].
+SCORE_BINS = 100
+
+
+@dataclass(frozen=True)
+class Scope:
+    model: str
+    version: str | None = None
+    start: str | None = None  # ISO-8601, inclusive
+    end: str | None = None  # ISO-8601, exclusive
+
+    def describe(self) -> str:
+        version = f" {self.version}" if self.version else ""
+        return f"{self.model}{version} {self.start or '…'}..{self.end or '…'}"
+
+
+@dataclass(frozen=True)
+class BucketRequest:
+    """Counts per bucket of ``dimensions`` (crossed), keeping only ``keep`` buckets of each."""
+
+    dimensions: tuple[Dimension, ...]
+    keep: tuple[frozenset[str] | None, ...] | None = None
+
+    def kept(self, index: int) -> frozenset[str] | None:
+        return self.keep[index] if self.keep else None
+
+
+@dataclass
+class QualityCounts:
+    n: int = 0
+    missing: dict[str, int] = field(default_factory=dict)
+    unseen: dict[str, int] = field(default_factory=dict)
+    out_of_range: dict[str, int] = field(default_factory=dict)
+    #: top unseen values per feature (value → count), where the source can tell
+    unseen_values: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScoreHistogram:
+    """Counts per score bin (``SCORE_BINS`` bins on [0, 1]) of all, positive and negative rows."""
+
+    all: tuple[int, ...]
+    positive: tuple[int, ...]
+    negative: tuple[int, ...]
+
+
+Percentiles = dict[str, float]  # "p50" → ms
+
+
+class Source(Protocol):
+    scope: Scope
+
+    def overall(self) -> Stats: ...
+
+    def buckets(self, requests: Sequence[BucketRequest]) -> list[dict[SliceKey, Stats] | None]:
+        """Per request, stats per bucket; ``None`` when the source cannot answer (crosses
+        of a profile). Sent together so a backend can batch them."""
+        ...
+
+    def timeline(self, interval: str) -> list[tuple[str, Stats]]: ...
+
+    def quality(self, features: Sequence[str]) -> QualityCounts: ...
+
+    def score_histogram(self) -> ScoreHistogram | None: ...
+
+    def latency(self) -> dict[str, dict[str, Percentiles]] | None:
+        """version → measure ("total", "inference", "features.<lookup>") → percentiles."""
+        ...
+
+
+class ProfileSource:
+    """A registered profile answering what it stored: single-dimension buckets only."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+        self.scope = Scope(model=profile.model, version=profile.version)
+
+    def overall(self) -> Stats:
+        perf = self.profile.performance or {}
+        n_labelled = float(perf.get("n", 0))
+        accuracy = perf.get("accuracy")
+        correct = round(accuracy * n_labelled) if accuracy is not None else 0
+        return Stats(n=self.profile.rows, labelled=n_labelled, correct=correct)
+
+    def _feature(self, dimension: Dimension) -> FeatureProfile | None:
+        name = dimension.field.removeprefix("features.")
+        if dimension.field.startswith("features."):
+            return self.profile.features.get(name)
+        return self.profile.outputs.get(dimension.field)
+
+    def buckets(self, requests: Sequence[BucketRequest]) -> list[dict[SliceKey, Stats] | None]:
+        answers: list[dict[SliceKey, Stats] | None] = []
+        for request in requests:
+            feature = self._feature(request.dimensions[0]) if len(request.dimensions) == 1 else None
+            answers.append(
+                _feature_buckets(request.dimensions[0], feature, request.kept(0))
+                if feature
+                else None
+            )
+        return answers
+
+    def timeline(self, interval: str) -> list[tuple[str, Stats]]:
+        return []
+
+    def quality(self, features: Sequence[str]) -> QualityCounts:
+        counts = QualityCounts(n=self.profile.rows)
+        for name in features:
+            feature = self.profile.features.get(name)
+            if feature is not None:
+                counts.missing[name] = feature.missing
+                counts.unseen[name] = 0
+                counts.out_of_range[name] = 0
+        return counts
+
+    def score_histogram(self) -> ScoreHistogram | None:
+        return None
+
+    def latency(self) -> dict[str, dict[str, Percentiles]] | None:
+        return None
+
+
+def _stats(n: int, perf: BucketPerformance | None) -> Stats:
+    if perf is None:
+        return Stats(n=n)
+    return Stats(n=n, labelled=perf.n, correct=perf.correct)
+
+
+def _feature_buckets(
+    dimension: Dimension, feature: FeatureProfile, keep: frozenset[str] | None
+) -> dict[SliceKey, Stats]:
+    out: dict[SliceKey, Stats] = {}
+    if feature.kind == "numeric":
+        performance = feature.performance if isinstance(feature.performance, list) else None
+        for i, label in enumerate(dimension.bin_labels()):
+            counts = feature.bin_counts or []
+            n = counts[i] if i < len(counts) else 0
+            out[((dimension.name, label),)] = _stats(n, performance[i] if performance else None)
+    else:
+        performance = feature.performance if isinstance(feature.performance, dict) else {}
+        for value, n in (feature.vocabulary or {}).items():
+            out[((dimension.name, value),)] = _stats(
+                n, performance.get(value) if feature.performance is not None else None
+            )
+    if feature.missing:
+        out[((dimension.name, MISSING),)] = _stats(feature.missing, feature.missing_performance)
+    if keep is not None:
+        out = {key: value for key, value in out.items() if key[0][1] in keep}
+    return out

@@ -1,0 +1,1 @@
+"""Trace reports: text, JSON, Markdown and self-contained HTML."""

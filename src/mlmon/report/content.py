@@ -1,0 +1,173 @@
+"""The report's content once, as titled tables: every format renders these.
+
+Text, Markdown and HTML show the same sections in the same order (answer
+first: headline, root causes; then the evidence: overall, slices, quality,
+drift, latency, timeline), so a number never appears in one format and not
+another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    empty: str = "nothing to show"
+    key: str = ""  # which chart (if any) the HTML report draws beside it
+
+
+def pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
+
+
+def num(value: float | None, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def filters(slice_filters: dict[str, str] | None) -> str:
+    if not slice_filters:
+        return ""
+    return ", ".join(f"{k}={v}" for k, v in slice_filters.items())
+
+
+def subtitle(report: dict[str, Any]) -> str:
+    window = report.get("window", {})
+    version = f" {report['version']}" if report.get("version") else ""
+    return (
+        f"model {report.get('model')}{version}, window {window.get('start')} .. "
+        f"{window.get('end')}, baseline {report.get('baseline', {}).get('description')}"
+    )
+
+
+def tables(report: dict[str, Any]) -> list[Table]:
+    metric = report["overall"]["metric"]
+    out = []
+    causes = Table("Root causes", ["#", "kind", "feature", "slice", "evidence"], empty="none found")
+    for i, cause in enumerate(report["root_causes"], 1):
+        causes.rows.append(
+            [str(i), cause["kind"], cause["feature"], filters(cause["slice"]), cause["evidence"]]
+        )
+    out.append(causes)
+
+    overall = report["overall"]
+    summary = Table("Overall", ["metric", "current", "baseline"])
+    for name, value in overall["metrics"].items():
+        mark = " (estimated)" if overall.get("estimated") and name == metric else ""
+        current = overall["current"] if name == metric else value
+        summary.rows.append([name + mark, num(current), num(overall["baseline_metrics"].get(name))])
+    summary.rows.append(["predictions", f"{overall['count']:,}", f"{overall['baseline_count']:,}"])
+    summary.rows.append(
+        ["with actuals", f"{overall['labelled']:,}", f"{overall['baseline_labelled']:,}"]
+    )
+    out.append(summary)
+
+    slices = Table(
+        f"Slices that changed (ranked by impact on {metric})",
+        ["slice", metric, "baseline", "share", "impact", "arize impact", "p"],
+        empty="no slice changed significantly",
+        key="slices",
+    )
+    for s in report["slices"]:
+        slices.rows.append(
+            [
+                filters(s["filters"]),
+                num(s["current"]),
+                num(s["baseline"]) + (" (overall)" if s.get("baseline_from") == "overall" else ""),
+                pct(s["volume_share"]),
+                f"{s['impact']:.4f}",
+                f"{s['arize_impact']:.4f}",
+                f"{s['p_value']:.1e}",
+            ]
+        )
+    out.append(slices)
+
+    quality = Table(
+        "Data quality",
+        ["feature", "missing", "baseline missing", "unseen", "out of range", "issues"],
+        key="quality",
+    )
+    for q in report["quality"]:
+        if q["issues"] or q["missing_rate"] or q["unseen_rate"] or q["out_of_range_rate"]:
+            quality.rows.append(
+                [
+                    q["feature"],
+                    pct(q["missing_rate"]),
+                    pct(q["baseline_missing_rate"]),
+                    pct(q["unseen_rate"]),
+                    pct(q["out_of_range_rate"]),
+                    ", ".join(q["issues"]) or "ok",
+                ]
+            )
+    out.append(quality)
+
+    for title, rows, key in (
+        ("Feature drift", report["drift"], "drift"),
+        ("Prediction drift", report.get("prediction_drift", []), "prediction_drift"),
+    ):
+        drift = Table(title, ["feature", "PSI", "JS", "test", "p (adjusted)", "drifted"], key=key)
+        for d in rows:
+            drift.rows.append(
+                [
+                    d["feature"],
+                    f"{d['psi']:.3f}",
+                    f"{d['js']:.3f}",
+                    d["test"] + (f" D={d['ks']:.3f}" if "ks" in d else ""),
+                    f"{d['p_adjusted']:.1e}",
+                    "yes" if d["drifted"] else "no",
+                ]
+            )
+        out.append(drift)
+
+    latency = Table("Latency by version (ms)", ["version", "measure", "p50", "p95", "p99", metric])
+    metric_by_version = report["latency"].get("metric_by_version", {})
+    for version, measures in sorted(report["latency"].get("by_version", {}).items()):
+        for measure, values in sorted(measures.items()):
+            latency.rows.append(
+                [
+                    version,
+                    measure,
+                    num(values.get("p50"), 1),
+                    num(values.get("p95"), 1),
+                    num(values.get("p99"), 1),
+                    num(metric_by_version.get(version)) if measure == "total" else "",
+                ]
+            )
+    out.append(latency)
+
+    timeline = Table(
+        f"{metric} over time",
+        ["from", "predictions", "current", "cumulative", "sliding"],
+        key="timeline",
+    )
+    for point in report["timeline"]:
+        timeline.rows.append(
+            [
+                point["start"][:16].replace("T", " "),
+                f"{point['count']:,}",
+                num(point["current"]),
+                num(point["cumulative"]),
+                num(point["sliding"]),
+            ]
+        )
+    out.append(timeline)
+    return out
+
+
+def notes(report: dict[str, Any]) -> list[str]:
+    out = list(report.get("notes", []))
+    if report["overall"].get("note"):
+        out.append(report["overall"]["note"])
+    for finding in report["latency"].get("findings", []):
+        out.append(finding["evidence"])
+    events = report.get("events_file")
+    if events and (events["invalid"] or events["unjoined_actuals"]):
+        out.append(
+            f"{events['path']}: {events['invalid']} invalid lines skipped, "
+            f"{events['unjoined_actuals']} actuals without their prediction"
+        )
+    return out

@@ -1,0 +1,158 @@
+"""One self-contained HTML file: the report's tables and inline SVG charts.
+
+No scripts, fonts or stylesheets from anywhere: it opens offline and can be
+attached to an incident ticket. Charts: the metric over time (per bucket,
+cumulative, sliding), each called slice against its baseline, and the
+distributions of drifted features (baseline against current).
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from mlmon.report import content
+
+BLUE, ORANGE, GREY, GREEN = "#2f6db5", "#e07b28", "#9aa0a6", "#3a9d5d"
+
+STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2rem auto;
+max-width:1100px;color:#1f2328;padding:0 1rem}
+h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2rem}
+.sub{color:#57606a}.headline{font-size:1.15rem;font-weight:600;background:#fff8e6;
+border-left:4px solid #e07b28;padding:.7rem 1rem;margin:1rem 0}
+table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.5rem 0}
+th,td{border-bottom:1px solid #d0d7de;padding:.35rem .5rem;text-align:left;vertical-align:top}
+th{background:#f6f8fa}.note{color:#6e5900}.empty{color:#57606a;font-style:italic}
+svg{background:#fff;border:1px solid #d0d7de;margin:.5rem 0}
+.legend span{display:inline-block;margin-right:1rem;font-size:.85rem}
+"""
+
+
+def _legend(items: list[tuple[str, str]]) -> str:
+    spans = "".join(
+        f'<span><svg width="12" height="12" style="border:0;margin:0"><rect width="12" '
+        f'height="12" fill="{color}"/></svg> {escape(label)}</span>'
+        for label, color in items
+    )
+    return f'<div class="legend">{spans}</div>'
+
+
+def line_chart(points: list[dict[str, Any]], metric: str) -> str:
+    """The metric per bucket, cumulative and sliding, on a 0..max axis."""
+    series = [("current", BLUE), ("cumulative", GREY), ("sliding", ORANGE)]
+    values = [p[name] for p in points for name, _ in series if p.get(name) is not None]
+    if len(points) < 2 or not values:
+        return ""
+    width, height, pad = 1000, 260, 40
+    top = max(values) * 1.05 or 1.0
+    bottom = min(0.0, min(values))
+
+    def xy(i: int, value: float) -> str:
+        x = pad + i * (width - 2 * pad) / (len(points) - 1)
+        y = height - pad - (value - bottom) / (top - bottom) * (height - 2 * pad)
+        return f"{x:.1f},{y:.1f}"
+
+    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img">']
+    for k in range(5):
+        value = bottom + (top - bottom) * k / 4
+        y = height - pad - k * (height - 2 * pad) / 4
+        parts.append(
+            f'<line x1="{pad}" x2="{width - pad}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>'
+            f'<text x="2" y="{y + 4:.1f}" font-size="11">{value:.2f}</text>'
+        )
+    for name, color in series:
+        coords = [xy(i, p[name]) for i, p in enumerate(points) if p.get(name) is not None]
+        parts.append(
+            f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(coords)}"/>'
+        )
+    for i in (0, len(points) // 2, len(points) - 1):
+        x = pad + i * (width - 2 * pad) / (len(points) - 1)
+        label = escape(points[i]["start"][:16].replace("T", " "))
+        parts.append(f'<text x="{x - 50:.1f}" y="{height - 10}" font-size="11">{label}</text>')
+    parts.append("</svg>")
+    return _legend(
+        [(f"{metric} per bucket", BLUE), ("cumulative", GREY), ("sliding", ORANGE)]
+    ) + "".join(parts)
+
+
+def paired_bars(rows: list[tuple[str, float | None, float | None]], labels: tuple[str, str]) -> str:
+    """Horizontal bars: baseline (grey) above current (colour) for each labelled row."""
+    rows = [r for r in rows if r[1] is not None or r[2] is not None][:25]
+    if not rows:
+        return ""
+    top = max(max(r[1] or 0, r[2] or 0) for r in rows) or 1.0
+    label_w, width, row_h = 300, 1000, 30
+    height = row_h * len(rows) + 10
+    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img">']
+    for i, (label, before, now) in enumerate(rows):
+        y = 5 + i * row_h
+        parts.append(f'<text x="4" y="{y + 18}" font-size="12">{escape(label[:45])}</text>')
+        for j, (value, color) in enumerate(((before, GREY), (now, BLUE))):
+            if value is None:
+                continue
+            w = (width - label_w - 80) * value / top
+            parts.append(
+                f'<rect x="{label_w}" y="{y + j * 12}" width="{w:.1f}" height="11" fill="{color}"/>'
+                f'<text x="{label_w + w + 4:.1f}" y="{y + j * 12 + 10}" font-size="10">'
+                f"{value:.3f}</text>"
+            )
+    parts.append("</svg>")
+    return _legend([(labels[0], GREY), (labels[1], BLUE)]) + "".join(parts)
+
+
+def _charts(report: dict[str, Any], key: str) -> str:
+    metric = report["overall"]["metric"]
+    if key == "timeline":
+        return line_chart(report["timeline"], metric)
+    if key == "slices":
+        rows = [
+            (content.filters(s["filters"]), s["baseline"], s["current"]) for s in report["slices"]
+        ]
+        return paired_bars(rows, (f"baseline {metric}", f"current {metric}"))
+    if key in ("drift", "prediction_drift"):
+        out = []
+        for d in report.get(key, []):
+            if not d["drifted"] or "distribution" not in d:
+                continue
+            dist = d["distribution"]
+            rows = list(zip(dist["buckets"], dist["baseline"], dist["current"], strict=False))
+            rows.sort(key=lambda r: -max(r[1], r[2]))
+            out.append(f"<h3>{escape(d['feature'])}: share per bucket</h3>")
+            out.append(paired_bars(rows, ("baseline share", "current share")))
+        return "".join(out)
+    if key == "quality":
+        rows = [
+            (f"{q['feature']} missing", q["baseline_missing_rate"], q["missing_rate"])
+            for q in report["quality"]
+            if q["issues"]
+        ]
+        return paired_bars(rows, ("baseline rate", "current rate")) if rows else ""
+    return ""
+
+
+def render_html(report: dict[str, Any]) -> str:
+    body = [
+        f"<h1>mlmon trace: {escape(str(report['model']))}</h1>",
+        f'<div class="sub">{escape(content.subtitle(report))}</div>',
+        f'<div class="headline">{escape(report["headline"])}</div>',
+    ]
+    for note in content.notes(report):
+        body.append(f'<p class="note">{escape(note)}</p>')
+    for table in content.tables(report):
+        body.append(f"<h2>{escape(table.title)}</h2>")
+        if table.key:
+            body.append(_charts(report, table.key))
+        if not table.rows:
+            body.append(f'<p class="empty">{escape(table.empty)}</p>')
+            continue
+        head = "".join(f"<th>{escape(c)}</th>" for c in table.columns)
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in table.rows
+        )
+        body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>mlmon trace: {escape(str(report['model']))}</title>"
+        f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>\n"
+    )

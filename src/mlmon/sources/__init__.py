@@ -1,0 +1,1 @@
+"""Where traffic is read from: Elasticsearch aggregations, or a file of events."""

@@ -1,0 +1,372 @@
+"""Traffic in Elasticsearch as a :class:`~mlmon.analysis.source.Source`: aggregations only.
+
+Every answer is a ``size: 0`` search; bucket requests go out together in one
+``_msearch`` so the cluster works on them in parallel. No scripts, runtime
+fields or composite tricks: ``terms`` (categorical), ``filters`` of ``range``
+queries on the baseline bins (numeric, plus a ``(missing)`` filter, so
+buckets nest for crosses), ``stats``/``filter`` for the metric counts,
+``date_histogram``, ``histogram`` and ``percentiles``. User-supplied values
+(model, version, slice values) only ever travel as ``term`` values or
+``include`` lists, never as query syntax.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from elasticsearch import Elasticsearch
+
+from mlmon.analysis.dimensions import MISSING, Dimension, SliceKey
+from mlmon.analysis.metrics import Stats, Task
+from mlmon.analysis.source import (
+    SCORE_BINS,
+    BucketRequest,
+    Percentiles,
+    QualityCounts,
+    Scope,
+    ScoreHistogram,
+)
+from mlmon.es.client import translate_errors
+from mlmon.schema.event import model_indices
+
+PERCENTS = (50.0, 95.0, 99.0)
+
+
+def scope_query(scope: Scope) -> dict[str, Any]:
+    filters: list[dict[str, Any]] = [
+        {"term": {"event.kind": "prediction"}},
+        {"term": {"model.name": scope.model}},
+    ]
+    if scope.version:
+        filters.append({"term": {"model.version": scope.version}})
+    if scope.start or scope.end:
+        bounds = {}
+        if scope.start:
+            bounds["gte"] = scope.start
+        if scope.end:
+            bounds["lt"] = scope.end
+        filters.append({"range": {"@timestamp": bounds}})
+    return {"bool": {"filter": filters}}
+
+
+def stats_aggs(task: Task, positive: str | None) -> dict[str, Any]:
+    """Sub-aggregations that fill a :class:`Stats` for any bucket."""
+    if task == "regression":
+        return {
+            "ae": {"stats": {"field": "actual.abs_error"}},
+            "se": {"sum": {"field": "actual.squared_error"}},
+            "pe": {"stats": {"field": "actual.abs_percentage_error"}},
+        }
+    aggs: dict[str, Any] = {"ok": {"stats": {"field": "actual.correct"}}}
+    if positive is not None:
+        for name, field in (("pp", "prediction.label"), ("ap", "actual.label")):
+            aggs[name] = {
+                "filter": {"term": {field: positive}},
+                "aggs": {"ok": {"stats": {"field": "actual.correct"}}},
+            }
+    return aggs
+
+
+def parse_stats(bucket: dict[str, Any], task: Task) -> Stats:
+    n = bucket["doc_count"]
+    if task == "regression":
+        return Stats(
+            n=n,
+            scored=bucket["ae"]["count"],
+            sum_abs_error=bucket["ae"]["sum"] or 0.0,
+            sum_squared_error=bucket["se"]["value"] or 0.0,
+            percentage_scored=bucket["pe"]["count"],
+            sum_abs_percentage_error=bucket["pe"]["sum"] or 0.0,
+        )
+    ok = bucket["ok"]
+    labelled, correct = ok["count"], ok["sum"] or 0
+    tp = predicted_positive = actual_positive = 0
+    if "pp" in bucket:
+        tp = bucket["pp"]["ok"]["sum"] or 0
+        predicted_positive = bucket["pp"]["ok"]["count"]
+        actual_positive = bucket["ap"]["ok"]["count"]
+    return Stats(
+        n=n,
+        labelled=labelled,
+        correct=correct,
+        tp=tp,
+        predicted_positive=predicted_positive,
+        actual_positive=actual_positive,
+    )
+
+
+def dimension_agg(
+    dimension: Dimension, keep: frozenset[str] | None, inner: dict[str, Any]
+) -> dict[str, Any]:
+    """One level of bucketing: values of a keyword, or baseline bins of a number."""
+    if dimension.kind == "categorical":
+        terms: dict[str, Any] = {
+            "field": dimension.field,
+            "size": len(keep) if keep is not None else dimension.max_values,
+            "missing": MISSING,
+        }
+        if keep is not None:
+            terms["include"] = sorted(keep)
+        return {"terms": terms, "aggs": inner}
+    filters: dict[str, Any] = {}
+    for label, gte, lt in dimension.bin_ranges():
+        if keep is not None and label not in keep:
+            continue
+        bounds = {k: v for k, v in (("gte", gte), ("lt", lt)) if v is not None}
+        filters[label] = (
+            {"range": {dimension.field: bounds}}
+            if bounds
+            else {"exists": {"field": dimension.field}}
+        )
+    if keep is None or MISSING in keep:
+        filters[MISSING] = {"bool": {"must_not": [{"exists": {"field": dimension.field}}]}}
+    return {"filters": {"filters": filters}, "aggs": inner}
+
+
+def _walk(
+    agg: dict[str, Any], dimensions: Sequence[Dimension], prefix: SliceKey, task: Task
+) -> dict[SliceKey, Stats]:
+    out: dict[SliceKey, Stats] = {}
+    dimension = dimensions[0]
+    buckets = agg["buckets"]
+    items = buckets.items() if isinstance(buckets, dict) else ((b["key"], b) for b in buckets)
+    for key, bucket in items:
+        if not bucket["doc_count"]:
+            continue
+        label = key if isinstance(key, str) else str(key)
+        path = (*prefix, (dimension.name, label))
+        if len(dimensions) == 1:
+            out[tuple(sorted(path))] = parse_stats(bucket, task)
+        else:
+            out.update(_walk(bucket["d"], dimensions[1:], path, task))
+    return out
+
+
+class ElasticsearchSource:
+    def __init__(
+        self,
+        client: Elasticsearch,
+        scope: Scope,
+        *,
+        task: Task = "classification",
+        positive: str | None = None,
+    ) -> None:
+        self.client = client
+        self.scope = scope
+        self.task = task
+        self.positive = positive
+        self.index = model_indices("predictions", scope.model)
+        self.requests = 0  # searches sent (each _msearch body counts its searches)
+
+    def _search(
+        self, aggs: dict[str, Any], *, query: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        self.requests += 1
+        with translate_errors():
+            return self.client.search(
+                index=self.index,
+                size=0,
+                query=query or scope_query(self.scope),
+                aggs=aggs,
+                track_total_hits=True,
+                allow_no_indices=True,
+                ignore_unavailable=True,
+            ).body
+
+    def count(self) -> int:
+        return self._search({})["hits"]["total"]["value"]
+
+    def overall(self) -> Stats:
+        found = self._search(
+            {"all": {"filter": {"match_all": {}}, "aggs": stats_aggs(self.task, self.positive)}}
+        )
+        return parse_stats(found["aggregations"]["all"], self.task)
+
+    def buckets(self, requests: Sequence[BucketRequest]) -> list[dict[SliceKey, Stats] | None]:
+        if not requests:
+            return []
+        body: list[dict[str, Any]] = []
+        for request in requests:
+            inner = stats_aggs(self.task, self.positive)
+            for i in reversed(range(len(request.dimensions))):
+                level = dimension_agg(request.dimensions[i], request.kept(i), inner)
+                inner = {"d": level}
+            body.append({"index": self.index, "ignore_unavailable": True, "allow_no_indices": True})
+            body.append({"size": 0, "query": scope_query(self.scope), "aggs": inner})
+        self.requests += len(requests)
+        with translate_errors():
+            answer = self.client.msearch(searches=body).body
+        out: list[dict[SliceKey, Stats] | None] = []
+        for request, response in zip(requests, answer["responses"], strict=False):
+            if "error" in response:
+                reason = response["error"].get("reason") or response["error"]
+                raise RuntimeError(
+                    f"aggregation over {request.dimensions[0].field} failed: {reason}"
+                )
+            aggs = response.get("aggregations")
+            out.append(_walk(aggs["d"], request.dimensions, (), self.task) if aggs else {})
+        return out
+
+    def timeline(self, interval: str) -> list[tuple[str, Stats]]:
+        found = self._search(
+            {
+                "t": {
+                    "date_histogram": {"field": "@timestamp", "fixed_interval": interval},
+                    "aggs": stats_aggs(self.task, self.positive),
+                }
+            }
+        )
+        return [
+            (b["key_as_string"], parse_stats(b, self.task))
+            for b in found.get("aggregations", {}).get("t", {}).get("buckets", [])
+        ]
+
+    def quality(self, features: Sequence[str]) -> QualityCounts:
+        size = max(len(features), 1)
+        found = self._search(
+            {
+                "missing": {"terms": {"field": "quality.missing", "size": size}},
+                "unseen": {
+                    "terms": {"field": "quality.unseen", "size": size},
+                },
+                "out_of_range": {"terms": {"field": "quality.out_of_range", "size": size}},
+                **{
+                    f"values:{i}": {
+                        "filter": {"term": {"quality.unseen": name}},
+                        "aggs": {"top": {"terms": {"field": f"features.{name}", "size": 5}}},
+                    }
+                    for i, name in enumerate(features)
+                },
+            }
+        )
+        counts = QualityCounts(n=found["hits"]["total"]["value"])
+        aggs = found.get("aggregations")
+        if not aggs:
+            return counts
+        wanted = set(features)
+        for kind in ("missing", "unseen", "out_of_range"):
+            target = getattr(counts, kind)
+            for name in features:
+                target[name] = 0
+            for bucket in aggs[kind]["buckets"]:
+                if bucket["key"] in wanted:
+                    target[bucket["key"]] = bucket["doc_count"]
+        for i, name in enumerate(features):
+            top = aggs[f"values:{i}"]["top"]["buckets"]
+            if top:
+                counts.unseen_values[name] = {str(b["key"]): b["doc_count"] for b in top}
+        return counts
+
+    def score_histogram(self) -> ScoreHistogram | None:
+        histogram = {
+            "histogram": {
+                "field": "prediction.score",
+                "interval": 1.0 / SCORE_BINS,
+                "extended_bounds": {"min": 0.0, "max": 1.0},
+            }
+        }
+        aggs: dict[str, Any] = {"all": histogram}
+        if self.positive is not None:
+            aggs["pos"] = {
+                "filter": {"term": {"actual.label": self.positive}},
+                "aggs": {"h": histogram},
+            }
+            aggs["neg"] = {
+                "filter": {
+                    "bool": {
+                        "filter": [{"exists": {"field": "actual.label"}}],
+                        "must_not": [{"term": {"actual.label": self.positive}}],
+                    }
+                },
+                "aggs": {"h": histogram},
+            }
+        found = self._search(aggs).get("aggregations")
+        if not found:
+            return None
+
+        def counts(buckets: list[dict[str, Any]]) -> tuple[int, ...]:
+            out = [0] * SCORE_BINS
+            for b in buckets:
+                i = min(max(round(b["key"] * SCORE_BINS), 0), SCORE_BINS - 1)
+                out[i] += b["doc_count"]
+            return tuple(out)
+
+        all_counts = counts(found["all"]["buckets"])
+        if not sum(all_counts):
+            return None
+        empty = (0,) * SCORE_BINS
+        return ScoreHistogram(
+            all=all_counts,
+            positive=counts(found["pos"]["h"]["buckets"]) if "pos" in found else empty,
+            negative=counts(found["neg"]["h"]["buckets"]) if "neg" in found else empty,
+        )
+
+    def latency_fields(self) -> list[str]:
+        kinds = self.field_kinds(("latency_ms.*",))
+        return sorted(field for field, kind in kinds.items() if kind == "double")
+
+    def latency(self) -> dict[str, dict[str, Percentiles]] | None:
+        fields = self.latency_fields()
+        if not fields:
+            return None
+        found = self._search(
+            {
+                "v": {
+                    "terms": {"field": "model.version", "size": 50},
+                    "aggs": {
+                        f"f:{i}": {"percentiles": {"field": field, "percents": list(PERCENTS)}}
+                        for i, field in enumerate(fields)
+                    },
+                }
+            }
+        )
+        out: dict[str, dict[str, Percentiles]] = {}
+        for bucket in found.get("aggregations", {}).get("v", {}).get("buckets", []):
+            measures: dict[str, Percentiles] = {}
+            for i, field in enumerate(fields):
+                values = bucket[f"f:{i}"]["values"]
+                if all(v is None for v in values.values()):
+                    continue
+                measures[field.removeprefix("latency_ms.")] = {
+                    f"p{int(p)}": values[f"{p}"] for p in PERCENTS
+                }
+            out[str(bucket["key"])] = measures
+        return out or None
+
+    def field_kinds(self, prefixes: Sequence[str] = ("features.*", "tags.*")) -> dict[str, str]:
+        """field → "keyword" or "double" for the model's features and tags, from the mapping."""
+        with translate_errors():
+            mapping = self.client.indices.get_field_mapping(
+                index=self.index,
+                fields=",".join(prefixes),
+                allow_no_indices=True,
+                ignore_unavailable=True,
+            ).body
+        kinds: dict[str, str] = {}
+        for index in mapping.values():
+            for field, spec in index.get("mappings", {}).items():
+                leaf = spec.get("mapping", {}).get(field.rsplit(".", 1)[-1], {})
+                kind = leaf.get("type")
+                if kind == "keyword":
+                    kinds[field] = "keyword"
+                elif kind in ("double", "float", "long", "integer"):
+                    kinds[field] = "double"
+        return kinds
+
+    def quantiles(self, fields: Sequence[str], bins: int = 10) -> dict[str, list[float]]:
+        """Interior quantile cut points per numeric field (TDigest: approximate)."""
+        if not fields:
+            return {}
+        percents = [100.0 * i / bins for i in range(1, bins)]
+        found = self._search(
+            {
+                f"q:{i}": {"percentiles": {"field": f, "percents": percents}}
+                for i, f in enumerate(fields)
+            }
+        ).get("aggregations", {})
+        return {
+            field: sorted({v for v in found[f"q:{i}"]["values"].values() if v is not None})
+            for i, field in enumerate(fields)
+            if f"q:{i}" in found
+        }

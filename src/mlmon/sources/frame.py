@@ -1,0 +1,310 @@
+"""A file of events as a :class:`~mlmon.analysis.source.Source`: the pandas backend.
+
+It reads JSON lines (SDK events: predictions and actuals, in any order),
+validates them with the same :func:`~mlmon.schema.document.normalize_event`
+as ingest, tags untagged predictions with the same rules, joins actuals with
+the same :func:`~mlmon.es.join.prediction_update`, and then answers every
+question the Elasticsearch source answers with group-bys. It is the
+cross-check of the aggregations (tests assert the same numbers) and a way to
+trace a file offline. It holds the events in memory: for large traffic, use
+Elasticsearch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+
+from mlmon.analysis.dimensions import MISSING, Dimension, SliceKey
+from mlmon.analysis.metrics import Stats, Task
+from mlmon.analysis.source import (
+    SCORE_BINS,
+    BucketRequest,
+    Percentiles,
+    QualityCounts,
+    Scope,
+    ScoreHistogram,
+)
+from mlmon.baseline.profile import Profile
+from mlmon.errors import InvalidEventError, UsageError
+from mlmon.es.join import prediction_update
+from mlmon.schema.document import normalize_event
+from mlmon.schema.event import format_timestamp
+from mlmon.tagging import compile_rules, tag_event
+
+PERCENTS = (50, 95, 99)
+COUNT_COLUMNS = (
+    "n",
+    "labelled",
+    "correct",
+    "tp",
+    "predicted_positive",
+    "actual_positive",
+    "scored",
+    "sum_abs_error",
+    "sum_squared_error",
+    "percentage_scored",
+    "sum_abs_percentage_error",
+)
+
+
+@dataclass
+class LoadedEvents:
+    frame: pd.DataFrame
+    lines: int = 0
+    invalid: int = 0
+    unjoined_actuals: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def load_events(path: Path, *, profile: Profile | None = None) -> LoadedEvents:
+    """Read, validate, tag and join a JSON-lines file of events; count what is refused."""
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    rules = compile_rules(profile) if profile else None
+    predictions: dict[str, dict[str, Any]] = {}
+    actuals: dict[str, dict[str, Any]] = {}
+    loaded = LoadedEvents(frame=pd.DataFrame())
+    with path.open("rb") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            loaded.lines += 1
+            try:
+                doc = normalize_event(orjson.loads(line))
+            except (orjson.JSONDecodeError, InvalidEventError) as exc:
+                loaded.invalid += 1
+                if len(loaded.errors) < 5:
+                    loaded.errors.append(f"{path}:{number}: {exc}")
+                continue
+            key = doc["prediction_id"]
+            if doc["event"]["kind"] == "actual":
+                actuals[key] = doc
+            elif key not in predictions:  # like the `create` of the indexer: first one wins
+                if rules is not None and "quality" not in doc:
+                    tag_event(doc, rules)
+                predictions[key] = doc
+    for key, actual in actuals.items():
+        prediction = predictions.get(key)
+        if prediction is None:
+            loaded.unjoined_actuals += 1
+            continue
+        prediction.update(prediction_update(actual, prediction.get("prediction")))
+    loaded.frame = pd.json_normalize(list(predictions.values())) if predictions else pd.DataFrame()
+    return loaded
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    return frame[name] if name in frame.columns else pd.Series(np.nan, index=frame.index)
+
+
+def count_columns(frame: pd.DataFrame, task: Task, positive: str | None) -> pd.DataFrame:
+    """Per-row 0/1 and error columns whose sums are a :class:`Stats` (what ES sums)."""
+    out = pd.DataFrame(index=frame.index)
+    out["n"] = 1.0
+    if task == "regression":
+        for name, column in (
+            ("scored", "actual.abs_error"),
+            ("percentage_scored", "actual.abs_percentage_error"),
+        ):
+            out[name] = _column(frame, column).notna().astype(float)
+        out["sum_abs_error"] = _column(frame, "actual.abs_error").fillna(0.0).astype(float)
+        out["sum_squared_error"] = _column(frame, "actual.squared_error").fillna(0.0).astype(float)
+        out["sum_abs_percentage_error"] = (
+            _column(frame, "actual.abs_percentage_error").fillna(0.0).astype(float)
+        )
+        return out
+    correct = _column(frame, "actual.correct")
+    labelled = correct.notna()
+    hit = labelled & (correct == True)  # noqa: E712 (object column of True/False/NaN)
+    out["labelled"] = labelled.astype(float)
+    out["correct"] = hit.astype(float)
+    if positive is not None:
+        predicted = labelled & (_column(frame, "prediction.label") == positive)
+        actual = labelled & (_column(frame, "actual.label") == positive)
+        out["predicted_positive"] = predicted.astype(float)
+        out["actual_positive"] = actual.astype(float)
+        out["tp"] = (predicted & hit).astype(float)
+    return out
+
+
+def _to_stats(row: pd.Series) -> Stats:
+    return Stats(**{name: float(row.get(name, 0.0)) for name in COUNT_COLUMNS})
+
+
+def bucket_column(frame: pd.DataFrame, dimension: Dimension) -> pd.Series:
+    """Each row's bucket of ``dimension``, as the ES aggregation would put it."""
+    values = _column(frame, dimension.field)
+    if dimension.kind == "numeric":
+        numbers = pd.to_numeric(values, errors="coerce")
+        labels = np.asarray(dimension.bin_labels(), dtype=object)
+        positions = np.searchsorted(np.asarray(dimension.edges), numbers.fillna(0.0), side="right")
+        return pd.Series(np.where(numbers.isna(), MISSING, labels[positions]), index=frame.index)
+    as_text = values.map(_keyword, na_action="ignore")
+    return as_text.where(values.notna(), MISSING).astype(object)
+
+
+def _keyword(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else str(value)
+
+
+class FrameSource:
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        scope: Scope,
+        *,
+        task: Task = "classification",
+        positive: str | None = None,
+    ) -> None:
+        self.scope = scope
+        self.task = task
+        self.positive = positive
+        self.frame = _in_scope(frame, scope)
+        self.counts = count_columns(self.frame, task, positive)
+
+    def overall(self) -> Stats:
+        return _to_stats(self.counts.sum())
+
+    def buckets(self, requests: Sequence[BucketRequest]) -> list[dict[SliceKey, Stats] | None]:
+        return [self._buckets(request) for request in requests]
+
+    def _buckets(self, request: BucketRequest) -> dict[SliceKey, Stats]:
+        if self.frame.empty:
+            return {}
+        keys = []
+        mask = pd.Series(True, index=self.frame.index)
+        for i, dimension in enumerate(request.dimensions):
+            column = bucket_column(self.frame, dimension)
+            keep = request.kept(i)
+            if keep is not None:
+                mask &= column.isin(keep)
+            elif dimension.kind == "categorical":
+                counts = column.value_counts()
+                ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+                mask &= column.isin([k for k, _ in ranked[: dimension.max_values]])
+            keys.append(column.rename(f"k{i}"))
+        grouped = self.counts[mask].groupby([k[mask] for k in keys]).sum()
+        out: dict[SliceKey, Stats] = {}
+        for index, row in grouped.iterrows():
+            labels = index if isinstance(index, tuple) else (index,)
+            named = zip(request.dimensions, labels, strict=False)
+            key = tuple(sorted((d.name, str(v)) for d, v in named))
+            out[key] = _to_stats(row)
+        return out
+
+    def timeline(self, interval: str) -> list[tuple[str, Stats]]:
+        if self.frame.empty:
+            return []
+        seconds = pd.Timedelta(interval).total_seconds()
+        epoch = self.timestamps().astype("int64") // 10**9
+        starts = (epoch // seconds) * seconds
+        grouped = self.counts.groupby(starts.to_numpy()).sum()
+        return [
+            (format_timestamp(datetime.fromtimestamp(start, timezone.utc)), _to_stats(row))
+            for start, row in grouped.iterrows()
+        ]
+
+    def timestamps(self) -> pd.Series:
+        return pd.to_datetime(self.frame["@timestamp"], utc=True, format="ISO8601")
+
+    def quality(self, features: Sequence[str]) -> QualityCounts:
+        counts = QualityCounts(n=len(self.frame))
+        for kind in ("missing", "unseen", "out_of_range"):
+            column = _column(self.frame, f"quality.{kind}")
+            tally = Counter(name for names in column if isinstance(names, list) for name in names)
+            getattr(counts, kind).update({name: tally.get(name, 0) for name in features})
+        unseen = _column(self.frame, "quality.unseen")
+        for name in features:
+            rows = unseen.map(lambda names, n=name: isinstance(names, list) and n in names)
+            if rows.any():
+                values = bucket_column(
+                    self.frame[rows], Dimension(name, f"features.{name}", "categorical")
+                ).value_counts()
+                ranked = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+                counts.unseen_values[name] = {str(k): int(v) for k, v in ranked}
+        return counts
+
+    def score_histogram(self) -> ScoreHistogram | None:
+        scores = pd.to_numeric(_column(self.frame, "prediction.score"), errors="coerce")
+        present = scores.notna()
+        if not present.any():
+            return None
+        bins = np.clip(
+            np.floor(scores[present] / (1.0 / SCORE_BINS)).astype(int), 0, SCORE_BINS - 1
+        )
+        labels = _column(self.frame, "actual.label")[present]
+
+        def histogram(mask: pd.Series) -> tuple[int, ...]:
+            return tuple(int(c) for c in np.bincount(bins[mask], minlength=SCORE_BINS))
+
+        everything = pd.Series(True, index=bins.index)
+        if self.positive is None:
+            empty = (0,) * SCORE_BINS
+            return ScoreHistogram(histogram(everything), empty, empty)
+        return ScoreHistogram(
+            all=histogram(everything),
+            positive=histogram(labels == self.positive),
+            negative=histogram(labels.notna() & (labels != self.positive)),
+        )
+
+    def latency(self) -> dict[str, dict[str, Percentiles]] | None:
+        fields = sorted(c for c in self.frame.columns if c.startswith("latency_ms."))
+        if not fields or self.frame.empty:
+            return None
+        out: dict[str, dict[str, Percentiles]] = {}
+        for version, rows in self.frame.groupby("model.version"):
+            measures: dict[str, Percentiles] = {}
+            for name in fields:
+                values = pd.to_numeric(rows[name], errors="coerce").dropna().to_numpy()
+                if values.size:
+                    measures[name.removeprefix("latency_ms.")] = {
+                        f"p{p}": float(np.percentile(values, p)) for p in PERCENTS
+                    }
+            out[str(version)] = measures
+        return out
+
+    def field_kinds(self) -> dict[str, str]:
+        kinds = {}
+        for name in self.frame.columns:
+            if name.startswith(("features.", "tags.")):
+                numeric = pd.api.types.is_numeric_dtype(self.frame[name]) and not (
+                    pd.api.types.is_bool_dtype(self.frame[name])
+                )
+                kinds[name] = "double" if numeric else "keyword"
+        return kinds
+
+    def quantiles(self, fields: Sequence[str], bins: int = 10) -> dict[str, list[float]]:
+        out = {}
+        for name in fields:
+            values = pd.to_numeric(_column(self.frame, name), errors="coerce").dropna()
+            if len(values):
+                cuts = np.quantile(values, [i / bins for i in range(1, bins)])
+                out[name] = sorted({float(x) for x in cuts if math.isfinite(x)})
+        return out
+
+
+def _in_scope(frame: pd.DataFrame, scope: Scope) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    mask = frame["model.name"] == scope.model
+    if scope.version:
+        mask &= frame["model.version"] == scope.version
+    if scope.start or scope.end:
+        stamps = pd.to_datetime(frame["@timestamp"], utc=True, format="ISO8601")
+        if scope.start:
+            mask &= stamps >= pd.Timestamp(scope.start)
+        if scope.end:
+            mask &= stamps < pd.Timestamp(scope.end)
+    return frame[mask]

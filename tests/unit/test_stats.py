@@ -1,0 +1,134 @@
+"""Statistics on counts, checked against scipy on the same data."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+from scipy.spatial.distance import jensenshannon
+
+from mlmon.analysis import stats as st
+
+RNG = np.random.default_rng(7)
+
+
+def _counts(values: np.ndarray, support: np.ndarray) -> list[float]:
+    return [float((values == v).sum()) for v in support]
+
+
+def test_psi_matches_its_definition_and_is_zero_for_equal_shares() -> None:
+    base, cur = [100, 200, 700], [300, 300, 400]
+    b = np.array(base) / 1000
+    c = np.array(cur) / 1000
+    assert st.psi(base, cur) == pytest.approx(float(np.sum((c - b) * np.log(c / b))))
+    assert st.psi([1, 2, 3], [10, 20, 30]) == pytest.approx(0.0, abs=1e-12)
+    assert math.isfinite(st.psi([10, 0], [0, 10]))  # empty bins are lifted, not infinite
+
+
+def test_jensen_shannon_equals_scipy() -> None:
+    base = RNG.integers(0, 500, size=12).astype(float)
+    cur = RNG.integers(0, 500, size=12).astype(float)
+    cur[3] = 0
+    assert st.jensen_shannon(base, cur) == pytest.approx(jensenshannon(base, cur, base=2))
+    assert st.jensen_shannon([5, 0], [0, 5]) == pytest.approx(1.0)
+
+
+def test_chi_square_equals_scipy_contingency() -> None:
+    base = [120, 80, 0, 33, 7]
+    cur = [90, 110, 0, 60, 1]
+    kept = np.array([[b, c] for b, c in zip(base, cur, strict=False) if b + c]).T
+    expected = sps.chi2_contingency(kept, correction=False)
+    statistic, p = st.chi_square(base, cur)
+    assert statistic == pytest.approx(expected.statistic)
+    assert p == pytest.approx(expected.pvalue)
+    assert st.chi_square([5, 0], [7, 0]) == (0.0, 1.0)
+
+
+def test_binned_ks_equals_ks_2samp_when_each_value_has_its_bin() -> None:
+    support = np.arange(20)
+    a = RNG.integers(0, 20, size=3000)
+    b = np.clip(RNG.integers(0, 20, size=2000) + RNG.integers(0, 3, size=2000), 0, 19)
+    statistic, p = st.binned_ks(_counts(a, support), _counts(b, support))
+    assert statistic == pytest.approx(sps.ks_2samp(a, b).statistic)
+    n, m = len(a), len(b)
+    assert p == pytest.approx(sps.kstwobign.sf(statistic * math.sqrt(n * m / (n + m))))
+
+
+def test_binned_ks_p_value_is_close_to_scipy_asymptotic_on_continuous_data() -> None:
+    a = RNG.normal(0, 1, 4000)
+    b = RNG.normal(0.05, 1, 5000)
+    edges = np.quantile(a, np.linspace(0, 1, 401)[1:-1])
+    ca = np.bincount(np.searchsorted(edges, a, side="right"), minlength=400)
+    cb = np.bincount(np.searchsorted(edges, b, side="right"), minlength=400)
+    statistic, p = st.binned_ks(ca, cb)
+    exact = sps.ks_2samp(a, b, method="asymp")
+    assert statistic <= exact.statistic + 1e-12  # binned D never exceeds the raw one
+    assert statistic == pytest.approx(exact.statistic, abs=0.01)
+    assert p == pytest.approx(exact.pvalue, abs=0.05)
+
+
+def test_binned_wasserstein_is_close_to_scipy_on_fine_bins() -> None:
+    a = RNG.uniform(0, 10, 20000)
+    b = RNG.uniform(1, 12, 20000)
+    low, high = 0.0, 12.0
+    edges = list(np.linspace(low, high, 241)[1:-1])
+    ca = np.bincount(np.searchsorted(edges, a, side="right"), minlength=len(edges) + 1)
+    cb = np.bincount(np.searchsorted(edges, b, side="right"), minlength=len(edges) + 1)
+    binned = st.binned_wasserstein(edges, ca, cb, low, high)
+    assert binned == pytest.approx(sps.wasserstein_distance(a, b), rel=0.02)
+
+
+def test_binned_wasserstein_of_uniform_blocks_is_exact() -> None:
+    # U(0,1) against U(1,2): every unit of mass travels exactly 1.
+    assert st.binned_wasserstein([1.0], [10, 0], [0, 10], 0.0, 2.0) == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        st.binned_wasserstein([1.0], [1, 2, 3], [1, 2], 0.0, 2.0)
+
+
+def test_two_proportion_pvalue_matches_chi_square_without_correction() -> None:
+    k1, n1, k2, n2 = 430, 1000, 380, 950
+    table = np.array([[k1, n1 - k1], [k2, n2 - k2]])
+    expected = sps.chi2_contingency(table, correction=False).pvalue
+    assert st.two_proportion_pvalue(k1, n1, k2, n2) == pytest.approx(expected)
+    assert st.two_proportion_pvalue(0, 0, 5, 10) == 1.0
+    assert st.two_proportion_pvalue(10, 10, 5, 5) == 1.0  # no variance: cannot tell
+
+
+def test_binary_metrics_equal_their_definitions() -> None:
+    m = st.binary_metrics(tp=40, fp=10, fn=20, tn=30)
+    assert m == pytest.approx(
+        {
+            "accuracy": 0.7,
+            "precision": 0.8,
+            "recall": 40 / 60,
+            "f1": 2 * 0.8 * (2 / 3) / (0.8 + 2 / 3),
+        }
+    )
+    undefined = st.binary_metrics(0, 0, 0, 10)
+    assert math.isnan(undefined["precision"]) and math.isnan(undefined["f1"])
+    assert undefined["accuracy"] == 1.0
+
+
+def test_auc_from_histograms_equals_mann_whitney_with_ties() -> None:
+    pos_scores = RNG.integers(30, 100, size=400)
+    neg_scores = RNG.integers(0, 70, size=900)
+    support = np.arange(100)
+    auc = st.auc_from_histograms(_counts(pos_scores, support), _counts(neg_scores, support))
+    u = sps.mannwhitneyu(pos_scores, neg_scores).statistic
+    assert auc == pytest.approx(u / (len(pos_scores) * len(neg_scores)))
+    assert math.isnan(st.auc_from_histograms([1, 2], [0, 0]))
+
+
+def test_regression_metrics_from_sums() -> None:
+    actual = RNG.uniform(1, 10, 500)
+    predicted = actual + RNG.normal(0, 1, 500)
+    err = predicted - actual
+    m = st.regression_metrics(
+        len(err), np.abs(err).sum(), (err**2).sum(), np.abs(err / actual).sum(), len(err)
+    )
+    assert m["mae"] == pytest.approx(np.mean(np.abs(err)))
+    assert m["rmse"] == pytest.approx(math.sqrt(np.mean(err**2)))
+    assert m["mape"] == pytest.approx(np.mean(np.abs(err / actual)))
+    assert all(math.isnan(v) for v in st.regression_metrics(0, 0, 0, 0, 0).values())
