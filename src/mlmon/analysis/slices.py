@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 
 from mlmon.analysis.dimensions import Dimension, SliceKey
@@ -47,19 +47,21 @@ class SliceSettings:
     top_k: int = 10
     max_depth: int = 3
     prune: bool = True
+    explained_share: float = 0.8  # a narrower slice with this share of the impact replaces it
 
 
 @dataclass(frozen=True)
 class ScoredSlice:
     key: SliceKey
     current: Stats
-    baseline: Stats | None  # None: absent from the baseline (held to the overall)
+    baseline: Stats | None  # its own or its weakest parent's; None: held to the overall
     metric_current: float
     metric_baseline: float
     volume_share: float
     impact: float
     arize_impact: float
     p_value: float
+    baseline_from: str = "slice"  # "slice", "parent" (weakest parent's) or "overall"
     significant: bool = False
 
     @property
@@ -74,10 +76,19 @@ def score(
     overall_current: Stats,
     overall_baseline: Stats,
     metric: str,
+    fallback: Stats | None = None,
 ) -> ScoredSlice:
-    """Both impact scores of one slice, and the p-value of its change (pure)."""
+    """Both impact scores of one slice, and the p-value of its change (pure).
+
+    The slice is compared with its own baseline; when the baseline cannot
+    answer for it (a registered profile keeps single features only), with
+    ``fallback`` (its weakest parent's baseline); else with the overall.
+    """
     usable = baseline if baseline is not None and sample_size(baseline, metric) > 0 else None
-    reference = usable if usable is not None else overall_baseline
+    parent = fallback if fallback is not None and sample_size(fallback, metric) > 0 else None
+    own = usable if usable is not None else parent
+    reference = own if own is not None else overall_baseline
+    baseline_from = "slice" if usable is not None else "parent" if parent is not None else "overall"
     metric_current = metric_value(current, metric)
     metric_baseline = metric_value(reference, metric)
     support = sample_size(overall_current, metric)
@@ -90,13 +101,14 @@ def score(
     return ScoredSlice(
         key=key,
         current=current,
-        baseline=usable,
+        baseline=own,
         metric_current=metric_current,
         metric_baseline=metric_baseline,
         volume_share=current.n / overall_current.n if overall_current.n else 0.0,
         impact=impact,
         arize_impact=arize if math.isfinite(arize) else 0.0,
         p_value=change_pvalue(current, reference, metric),
+        baseline_from=baseline_from,
     )
 
 
@@ -107,6 +119,7 @@ class SearchResult:
     scored: int  # slices scored (the Bonferroni family)
     requests: int  # bucket requests sent to each source
     levels: list[int]  # requests per level
+    explained: dict[SliceKey, SliceKey] = field(default_factory=dict)  # broad → narrower
 
 
 def search(
@@ -157,8 +170,16 @@ def search(
             for key, stats in (answer or {}).items():
                 if depth > 1 and settings.prune and not _parents_survived(key, survivors):
                     continue
+                own = (base or {}).get(key)
+                fallback = _weakest_parent(key, found, metric) if own is None else None
                 level[key] = score(
-                    key, stats, (base or {}).get(key), overall_current, overall_baseline, metric
+                    key,
+                    stats,
+                    own,
+                    overall_current,
+                    overall_baseline,
+                    metric,
+                    fallback=fallback,
                 )
                 if depth > 1 and _is_redundant(level[key], found):
                     redundant.add(key)
@@ -177,11 +198,74 @@ def search(
     marked = [
         _mark(s, family, settings) for s in eligible[: max(settings.top_k * 3, settings.top_k)]
     ]
-    ranked = marked[: settings.top_k]
-    called = [s for s in marked if s.significant][: settings.top_k]
+    explained = _explained(marked, found, settings.explained_share)
+    kept = _fold_pieces([s for s in marked if s.key not in explained], metric, settings.min_change)
+    ranked = kept[: settings.top_k]
+    called = [s for s in kept if s.significant][: settings.top_k]
     return SearchResult(
-        ranked=ranked, called=called, scored=len(found), requests=sum(levels), levels=levels
+        ranked=ranked,
+        called=called,
+        scored=len(found),
+        requests=sum(levels),
+        levels=levels,
+        explained=explained,
     )
+
+
+def _explained(
+    candidates: Sequence[ScoredSlice], found: dict[SliceKey, ScoredSlice], share: float
+) -> dict[SliceKey, SliceKey]:
+    """Broad slices whose drop a narrower slice inside them already carries.
+
+    ``merchant_category=pharmacy`` drops because ``merchant_name=scammeds.com``
+    (a pharmacy) fails: the narrower slice holds at least ``share`` of the
+    broad one's impact, so the broad one adds nothing to act on. R is inside
+    A when R's key extends A's, or when the cross A∧R holds ≥ 95 % of R (a
+    cross the search scored). Returns broad key → the narrower key.
+    """
+    out: dict[SliceKey, SliceKey] = {}
+    for broad in candidates:
+        if broad.impact <= 0:
+            continue
+        for narrow in candidates:
+            if narrow.key == broad.key or not narrow.significant:
+                continue
+            if narrow.impact < share * broad.impact or narrow.current.n >= broad.current.n:
+                continue
+            if _inside(narrow, broad, found):
+                out[broad.key] = narrow.key
+                break
+    return out
+
+
+def _inside(narrow: ScoredSlice, broad: ScoredSlice, found: dict[SliceKey, ScoredSlice]) -> bool:
+    combined = {*broad.key, *narrow.key}
+    if len({name for name, _ in combined}) != len(combined):
+        return False  # one feature, two values: disjoint
+    if combined == set(narrow.key):
+        return True  # narrow's conditions include broad's
+    cross = found.get(tuple(sorted(combined)))
+    return cross is not None and cross.current.n >= 0.95 * narrow.current.n
+
+
+def _fold_pieces(
+    ranked: Sequence[ScoredSlice], metric: str, min_change: float
+) -> list[ScoredSlice]:
+    """Leave out a slice that is a piece of one ranked above it and no worse than it.
+
+    ``scammeds.com ∧ zip_code < 10190`` under ``scammeds.com`` with the same
+    accuracy says nothing new; a piece that is clearly worse than its parent
+    (by ``min_change``) stays, since it narrows the cause down.
+    """
+    kept: list[ScoredSlice] = []
+    for s in ranked:
+        parent = next((k for k in kept if set(k.key) < set(s.key)), None)
+        if parent is not None:
+            extra = degradation(parent.metric_current, s.metric_current, metric)
+            if not (math.isfinite(extra) and extra >= min_change):
+                continue
+        kept.append(s)
+    return kept
 
 
 def _mark(s: ScoredSlice, family: int, settings: SliceSettings) -> ScoredSlice:
@@ -215,6 +299,22 @@ def _requests(
             keep.append(frozenset(buckets))
         out.append(BucketRequest(combo, tuple(keep)))
     return out
+
+
+def _weakest_parent(key: SliceKey, found: dict[SliceKey, ScoredSlice], metric: str) -> Stats | None:
+    """Baseline stats of the parent that did worst in the baseline (crosses a profile lacks).
+
+    Holding a cross to its weakest part means a cross is only called when it
+    is worse than every one of its parts used to be: slices that were always
+    hard stay quiet.
+    """
+    if len(key) < 2:
+        return None
+    parents = [found.get(tuple(p)) for p in combinations(key, len(key) - 1)]
+    known = [p for p in parents if p is not None and p.baseline_from != "overall"]
+    if not known:
+        return None
+    return max(known, key=lambda p: degradation(0.0, p.metric_baseline, metric)).baseline
 
 
 def _parents_survived(key: SliceKey, survivors: dict[SliceKey, ScoredSlice]) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from mlmon.analysis.dimensions import MISSING, Dimension, SliceKey
 from mlmon.analysis.metrics import Stats
@@ -113,13 +113,38 @@ class ProfileSource:
     def buckets(self, requests: Sequence[BucketRequest]) -> list[dict[SliceKey, Stats] | None]:
         answers: list[dict[SliceKey, Stats] | None] = []
         for request in requests:
-            feature = self._feature(request.dimensions[0]) if len(request.dimensions) == 1 else None
+            if len(request.dimensions) > 1:
+                answers.append(self._cross_buckets(request))
+                continue
+            feature = self._feature(request.dimensions[0])
             answers.append(
                 _feature_buckets(request.dimensions[0], feature, request.kept(0))
                 if feature
                 else None
             )
         return answers
+
+    def _cross_buckets(self, request: BucketRequest) -> dict[SliceKey, Stats] | None:
+        """A cross from the profile's cross table (cells it kept; None if it has none)."""
+        order = sorted(range(len(request.dimensions)), key=lambda i: request.dimensions[i].name)
+        dims = [request.dimensions[i] for i in order]
+        if not all(d.field.startswith("features.") for d in dims):
+            return None
+        rows = self.profile.crosses.get("|".join(d.name for d in dims))
+        if rows is None:
+            return None
+        keeps = [request.kept(i) for i in order]
+        out: dict[SliceKey, Stats] = {}
+        for row in rows:
+            *buckets, n, correct = row
+            labels = [_bucket_label(d, b) for d, b in zip(dims, buckets, strict=True)]
+            if any(
+                k is not None and label not in k for k, label in zip(keeps, labels, strict=True)
+            ):
+                continue
+            key = tuple(sorted(zip((d.name for d in dims), labels, strict=True)))
+            out[key] = Stats(n=n, labelled=n, correct=correct)
+        return out
 
     def timeline(self, interval: str) -> list[tuple[str, Stats]]:
         return []
@@ -139,6 +164,15 @@ class ProfileSource:
 
     def latency(self) -> dict[str, dict[str, Percentiles]] | None:
         return None
+
+
+def _bucket_label(dimension: Dimension, bucket: Any) -> str:
+    if bucket is None:
+        return MISSING
+    if dimension.kind == "numeric":
+        labels = dimension.bin_labels()
+        return labels[int(bucket)] if 0 <= int(bucket) < len(labels) else MISSING
+    return str(bucket)
 
 
 def _stats(n: int, perf: BucketPerformance | None) -> Stats:

@@ -91,7 +91,7 @@ def _slice_json(s: ScoredSlice, metric: str) -> dict[str, Any]:
         "arize_impact": s.arize_impact,
         "current": _finite(s.metric_current),
         "baseline": _finite(s.metric_baseline),
-        "baseline_from": "slice" if s.baseline is not None else "overall",
+        "baseline_from": s.baseline_from,
         "volume_share": s.volume_share,
         "count": int(s.current.n),
         "labelled": int(sample_size(s.current, metric)),
@@ -234,6 +234,10 @@ def trace(
         result = search(dimensions, fetch, overall_current, overall_baseline, slice_settings)
         report["slices"] = [_slice_json(s, metric) for s in result.called]
         report["slices_considered"] = [_slice_json(s, metric) for s in result.ranked]
+        report["slices_explained"] = [
+            {"filters": dict(broad), "explained_by": dict(narrow)}
+            for broad, narrow in result.explained.items()
+        ]
     else:
         report["slices"] = []
         report["slices_considered"] = []

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import combinations
 from typing import Any, Literal
 
 import numpy as np
@@ -154,6 +155,10 @@ class Profile:
     #: The model's outputs profiled like features ("prediction.label",
     #: "prediction.score"): what prediction drift is measured against.
     outputs: dict[str, FeatureProfile] = field(default_factory=dict)
+    #: Performance of 2- and 3-feature crosses, so a cross is compared with
+    #: its own baseline: "a|b" → rows [bucket_a, bucket_b, n, correct], a
+    #: bucket being a category, a numeric bin index, or None for missing.
+    crosses: dict[str, list[list[Any]]] = field(default_factory=dict)
 
     @property
     def profile_id(self) -> str:
@@ -179,6 +184,7 @@ class Profile:
             "performance": self.performance,
             "features": {name: f.to_dict() for name, f in self.features.items()},
             "outputs": {name: f.to_dict() for name, f in self.outputs.items()},
+            "crosses": self.crosses,
         }
 
     @classmethod
@@ -209,6 +215,7 @@ class Profile:
                 outputs={
                     n: FeatureProfile.from_dict(f) for n, f in (data.get("outputs") or {}).items()
                 },
+                crosses={str(k): list(v) for k, v in (data.get("crosses") or {}).items()},
             )
         except ProfileError:
             raise
@@ -344,6 +351,7 @@ def build_profile(
     feature_columns: Sequence[str] | None = None,
     bins: int = 10,
     max_categories: int = 10_000,
+    max_cross_features: int = 12,
 ) -> Profile:
     """Profile ``frame``; every argument problem is a :class:`ProfileError` naming it."""
     try:
@@ -410,6 +418,11 @@ def build_profile(
             if _is_numeric(series)
             else _categorical(column, series, correct, max_categories)
         )
+    crosses = (
+        cross_performance(frame, profiles, correct, max_features=max_cross_features)
+        if correct is not None
+        else {}
+    )
     outputs = {}
     if prediction_column and task != "regression":
         outputs["prediction.label"] = _categorical(
@@ -431,4 +444,63 @@ def build_profile(
         task=task,
         labels=label_counts,
         performance=performance,
+        crosses=crosses,
     )
+
+
+MAX_CROSS_BUCKETS = 50  # features with more buckets are left out of crosses
+MIN_CROSS_ROWS = 10  # labelled rows a stored cross cell needs
+
+
+def _bucket_codes(series: pd.Series, feature: FeatureProfile) -> pd.Series:
+    """Each row's bucket as the cross table stores it (category, bin index, or None)."""
+    if feature.kind == "numeric":
+        numbers = pd.to_numeric(series, errors="coerce").astype(float)
+        codes = np.searchsorted(np.asarray(feature.bin_edges or []), numbers, side="right")
+        present = numbers.notna() & np.isfinite(numbers)
+        return pd.Series(codes, index=series.index).astype(object).where(present, None)
+    values = _as_keywords(series, feature.name)
+    return values.where(values.isin(feature.vocabulary or {}) | values.isna(), None)
+
+
+def cross_performance(
+    frame: pd.DataFrame,
+    features: Mapping[str, FeatureProfile],
+    correct: pd.Series,
+    *,
+    max_features: int = 12,
+    min_rows: int = MIN_CROSS_ROWS,
+) -> dict[str, list[list[Any]]]:
+    """Accuracy of every 2- and 3-feature cross cell with ``min_rows`` labelled rows.
+
+    Only features with at most MAX_CROSS_BUCKETS buckets take part, the first
+    ``max_features`` of them for 3-feature crosses (their number grows with
+    the cube); the profile stays small because sparse cells are left out.
+    """
+    eligible = [
+        name
+        for name, f in features.items()
+        if (len(f.bin_edges or []) + 1 if f.kind == "numeric" else len(f.vocabulary or {}))
+        <= MAX_CROSS_BUCKETS
+    ]
+    labelled = correct.notna()
+    codes = pd.DataFrame({name: _bucket_codes(frame[name], features[name]) for name in eligible})[
+        labelled
+    ]
+    codes = codes.astype(object).where(codes.notna(), "\x00missing")
+    ok = correct[labelled].astype(bool).astype(int)
+    out: dict[str, list[list[Any]]] = {}
+    combos = [*combinations(sorted(eligible), 2), *combinations(sorted(eligible[:max_features]), 3)]
+    for combo in combos:
+        grouped = ok.groupby([codes[c] for c in combo], sort=True).agg(["size", "sum"])
+        rows = []
+        for key, row in grouped[grouped["size"] >= min_rows].iterrows():
+            buckets = [None if k == "\x00missing" else _plain(k) for k in key]
+            rows.append([*buckets, int(row["size"]), int(row["sum"])])
+        if rows:
+            out["|".join(combo)] = rows
+    return out
+
+
+def _plain(value: Any) -> Any:
+    return int(value) if isinstance(value, np.integer) else value

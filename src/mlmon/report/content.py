@@ -77,7 +77,7 @@ def tables(report: dict[str, Any]) -> list[Table]:
             [
                 filters(s["filters"]),
                 num(s["current"]),
-                num(s["baseline"]) + (" (overall)" if s.get("baseline_from") == "overall" else ""),
+                num(s["baseline"]) + _baseline_note(s.get("baseline_from")),
                 pct(s["volume_share"]),
                 f"{s['impact']:.4f}",
                 f"{s['arize_impact']:.4f}",
@@ -171,3 +171,8 @@ def notes(report: dict[str, Any]) -> list[str]:
             f"{events['unjoined_actuals']} actuals without their prediction"
         )
     return out
+
+
+def _baseline_note(source: str | None) -> str:
+    """Where a slice's baseline came from when it is not the slice's own."""
+    return {"overall": " (overall)", "parent": " (parent)"}.get(source or "", "")
