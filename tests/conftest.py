@@ -37,15 +37,12 @@ def delete_model_indices(client, model: str) -> None:
         client.indices.delete(index=",".join(names))
 
 
-@pytest.fixture
-def model(es):
-    """A unique model name: tests isolate themselves by it and delete its indices after."""
-    name = f"t-{uuid.uuid4().hex[:12]}"
-    yield name
-    delete_model_indices(es, name)
+def forget_model(client, name: str) -> None:
+    """Delete a test model's indices and registered profiles, by name."""
     from mlmon.schema.event import PROFILES_INDEX
 
-    hits = es.search(
+    delete_model_indices(client, name)
+    hits = client.search(
         index=PROFILES_INDEX,
         query={"term": {"model": name}},
         size=100,
@@ -53,4 +50,16 @@ def model(es):
         source=False,
     )["hits"]["hits"]
     for hit in hits:
-        es.delete(index=PROFILES_INDEX, id=hit["_id"], refresh=True)
+        client.delete(index=PROFILES_INDEX, id=hit["_id"], refresh=True)
+
+
+def unique_model(prefix: str = "t") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def model(es):
+    """A unique model name: tests isolate themselves by it and delete its indices after."""
+    name = unique_model()
+    yield name
+    forget_model(es, name)

@@ -196,6 +196,13 @@ def baseline() -> None:
     type=click.IntRange(2, 100),
     help="Quantile bins per numeric feature.",
 )
+@click.option(
+    "--categorical",
+    "categorical",
+    multiple=True,
+    metavar="COLUMN[,COLUMN…]",
+    help="Columns that are categories though they look like numbers (zip codes, ids).",
+)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def baseline_register(
     model: str,
@@ -205,6 +212,7 @@ def baseline_register(
     prediction_column: str | None,
     score_column: str | None,
     bins: int,
+    categorical: tuple[str, ...],
     file: Path,
 ) -> None:
     """Build a profile from a CSV or Parquet FILE and store it (re-registering replaces it).
@@ -216,7 +224,8 @@ def baseline_register(
     \b
     Example:
       mlmon baseline register --model fraud --version v1 --name training \\
-          --label-column is_fraud --prediction-column predicted train.csv
+          --label-column is_fraud --prediction-column predicted \\
+          --categorical zip_code train.csv
     """
     from mlmon.baseline import build_profile, read_table
     from mlmon.baseline.store import save_profile
@@ -239,6 +248,7 @@ def baseline_register(
         prediction_column=prediction_column,
         score_column=score_column,
         bins=bins,
+        categorical=[c.strip() for group in categorical for c in group.split(",") if c.strip()],
     )
     stored = save_profile(
         _client(install_templates=True), profile
@@ -396,7 +406,7 @@ def join(model: str | None) -> None:
 @click.option(
     "--training-file",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("out/fraud-training.csv"),
+    default=Path("out/fraud-training.parquet"),
     show_default=True,
     help="Where to write the training-period file for `mlmon baseline register`.",
 )
@@ -433,7 +443,7 @@ def simulate(
     Then:
       mlmon baseline register --model fraud --version v1 --name training \\
           --label-column is_fraud --prediction-column predicted --score-column score \\
-          out/fraud-training.csv
+          out/fraud-training.parquet
     """
     import json as json_module
 

@@ -61,7 +61,7 @@ def run_demo(
     traffic = build_traffic(
         "fraud-incident", events=events, days=days, seed=seed, end=default_end(), model=MODEL
     )
-    training = write_reference(traffic, out / f"{MODEL}-training.csv")
+    training = write_reference(traffic, out / f"{MODEL}-training.parquet")
     truth_path = out / f"{MODEL}-truth.json"
     truth_path.write_text(json.dumps(traffic.truth, indent=2) + "\n")
     profile = save_profile(

@@ -89,6 +89,7 @@ def run(
         )
 
     dimensions, outputs = _dimensions(profile, current, baseline_source)
+    mismatched = kind_mismatches(profile, current.field_kinds()) if profile else []
     settings = replace(request.settings, metric=metric)
     service = make(replace(scope, version=None), task, positive)
     describe = {
@@ -99,6 +100,13 @@ def run(
         "backend": "pandas" if request.events else "elasticsearch",
         "positive_label": positive,
     }
+    if mismatched:
+        names = ",".join(mismatched)
+        describe["notes"] = [
+            f"{', '.join(mismatched)}: numbers in the profile but text in the events, so their "
+            f"numeric slices and drift are unreliable; re-register the baseline with "
+            f"--categorical {names}"
+        ]
     loaded = getattr(current, "loaded", None)
     if loaded is not None:
         describe["events_file"] = {
@@ -119,6 +127,15 @@ def run(
         service=service,
         describe=describe,
         say=say,
+    )
+
+
+def kind_mismatches(profile: Profile, kinds: dict[str, str]) -> list[str]:
+    """Features the profile holds as numbers that the index holds as text (zip codes in a CSV)."""
+    return sorted(
+        name
+        for name, feature in profile.features.items()
+        if feature.kind == "numeric" and kinds.get(f"features.{name}") == "keyword"
     )
 
 

@@ -352,6 +352,7 @@ def build_profile(
     bins: int = 10,
     max_categories: int = 10_000,
     max_cross_features: int = 12,
+    categorical: Sequence[str] = (),
 ) -> Profile:
     """Profile ``frame``; every argument problem is a :class:`ProfileError` naming it."""
     try:
@@ -364,7 +365,7 @@ def build_profile(
     if bins < 2:
         raise ProfileError("bins must be at least 2")
     special = [c for c in (label_column, prediction_column, score_column) if c]
-    for column in [*special, *(feature_columns or [])]:
+    for column in [*special, *(feature_columns or []), *categorical]:
         if column not in frame.columns:
             shown = ", ".join(map(str, list(frame.columns)[:20]))
             raise ProfileError(f"column {column!r} is not in the table (columns: {shown})")
@@ -415,7 +416,7 @@ def build_profile(
         series = frame[column]
         profiles[column] = (
             _numeric(column, series, correct, bins)
-            if _is_numeric(series)
+            if _is_numeric(series) and column not in categorical
             else _categorical(column, series, correct, max_categories)
         )
     crosses = (

@@ -208,7 +208,8 @@ class FrameSource:
         if self.frame.empty:
             return []
         seconds = pd.Timedelta(interval).total_seconds()
-        epoch = self.timestamps().astype("int64") // 10**9
+        # whole seconds since the epoch, whatever unit pandas chose for the column
+        epoch = (self.timestamps() - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
         starts = (epoch // seconds) * seconds
         grouped = self.counts.groupby(starts.to_numpy()).sum()
         return [

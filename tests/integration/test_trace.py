@@ -1,0 +1,266 @@
+"""`mlmon trace` on a real Elasticsearch: each scenario's incident is found, healthy stays quiet.
+
+Each scenario runs once per module (30,000 predictions and their actuals
+through the SDK, the baseline registered first so events arrive tagged);
+the tests then trace it through the CLI and check the report against what
+the simulator injected.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from conftest import forget_model, unique_model
+from mlmon.baseline import build_profile, read_table
+from mlmon.baseline.store import save_profile
+from mlmon.es.join import join_pending
+from mlmon.simulate.run import build_traffic, emit, write_reference
+
+END = datetime(2026, 11, 20, tzinfo=timezone.utc)
+WINDOW = "2026-11-13T00:00:00Z..2026-11-20T00:00:00Z"
+EVENTS = 30_000
+
+
+def mlmon(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mlmon", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+        check=False,
+    )
+
+
+def load_scenario(client, scenario: str, folder: Path, *, sink: str = "elasticsearch") -> str:
+    """Simulate ``scenario`` under a fresh model name; returns the name."""
+    name = unique_model(scenario[:8])
+    traffic = build_traffic(scenario, events=EVENTS, days=7, seed=7, end=END, model=name)
+    training = write_reference(traffic, folder / f"{name}.parquet")
+    save_profile(
+        client,
+        build_profile(
+            read_table(training),
+            model=name,
+            version="v1",
+            name="training",
+            created_at="2026-11-12T00:00:00.000Z",
+            label_column="is_fraud",
+            prediction_column="predicted",
+            score_column="score",
+        ),
+    )
+    if sink == "elasticsearch":
+        emit(traffic, sink="elasticsearch", model=name)
+        join_pending(client, model=name)
+    else:
+        with (folder / f"{name}.jsonl").open("w") as stream:
+            emit(traffic, sink="stdout", model=name, stream=stream)
+    return name
+
+
+def trace_json(name: str, folder: Path, *extra: str) -> dict:
+    out = folder / f"{name}-{len(extra)}.json"
+    result = mlmon(
+        "trace", "--model", name, "--window", WINDOW, "--format", "json", "-o", str(out), *extra
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(out.read_text())
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("trace")
+
+
+@pytest.fixture(scope="module")
+def scenario_models(es, folder):
+    names = {}
+    try:
+        for scenario in ("fraud-incident", "healthy", "label-issue", "gradual-drift"):
+            names[scenario] = load_scenario(es, scenario, folder)
+        yield names
+    finally:
+        for name in names.values():
+            forget_model(es, name)
+
+
+def test_fraud_incident_top_slice_and_root_causes(scenario_models, folder):
+    report = trace_json(scenario_models["fraud-incident"], folder)
+    overall = report["overall"]
+    assert overall["metric"] == "accuracy"
+    assert overall["baseline"] - overall["current"] > 0.03
+    top = report["slices"][0]
+    assert top["filters"].get("merchant_name") == "scammeds.com"
+    assert set(top["filters"]) <= {"merchant_name", "state"}
+    assert top["current"] < 0.2 and top["baseline"] > 0.9
+    causes = {(c["kind"], c["feature"]) for c in report["root_causes"]}
+    assert ("quality", "merchant_name") in causes  # unseen merchant
+    assert ("quality", "account_age_days") in causes  # the NA spike
+    unseen = next(c for c in report["root_causes"] if c["feature"] == "merchant_name")
+    assert "unseen" in unseen["evidence"] and "scammeds.com" in unseen["evidence"]
+    slow = report["latency"]["findings"]
+    assert [f["version"] for f in slow] == ["v2"] and slow[0]["ratio"] > 3
+    # the drop shows over time: the sliding window ends well below where it started
+    timeline = report["timeline"]
+    assert timeline[0]["sliding"] - timeline[-1]["sliding"] > 0.05
+
+
+def test_healthy_raises_no_alarm(scenario_models, folder):
+    report = trace_json(scenario_models["healthy"], folder)
+    assert report["slices"] == []
+    assert report["root_causes"] == []
+    assert not [d["feature"] for d in report["drift"] if d["drifted"]]
+    assert not [q["feature"] for q in report["quality"] if q["issues"]]
+    assert "steady" in report["headline"]
+
+
+def test_label_issue_is_named_a_label_issue_not_drift(scenario_models, folder):
+    report = trace_json(scenario_models["label-issue"], folder)
+    kinds = [c["kind"] for c in report["root_causes"]]
+    assert kinds and kinds[0] == "label"
+    assert "drift" not in kinds
+    first = report["root_causes"][0]
+    assert first["slice"].get("zip_code") == "94107" or first["slice"].get("state") == "CA"
+
+
+def test_gradual_drift_flags_the_drifting_feature(scenario_models, folder):
+    report = trace_json(scenario_models["gradual-drift"], folder)
+    drifted = [d["feature"] for d in report["drift"] if d["drifted"]]
+    assert drifted == ["amount"]
+    amount = next(d for d in report["drift"] if d["feature"] == "amount")
+    assert amount["test"] == "ks" and amount["wasserstein"] > 0
+    assert any(c["kind"] == "drift" and c["feature"] == "amount" for c in report["root_causes"])
+
+
+def test_version_and_window_baselines(scenario_models, folder):
+    name = scenario_models["fraud-incident"]
+    canary = trace_json(name, folder, "--version", "v2", "--baseline", "version:v1")
+    assert canary["baseline"]["kind"] == "version"
+    assert canary["latency"]["findings"][0]["version"] == "v2"
+    earlier = trace_json(
+        name,
+        folder,
+        "--window",
+        "2026-11-17T00:00:00Z..2026-11-20T00:00:00Z",
+        "--baseline",
+        "window:2026-11-13T00:00:00Z..2026-11-15T00:00:00Z",
+    )
+    assert earlier["baseline"]["kind"] == "window"
+    assert earlier["slices"][0]["filters"].get("merchant_name") == "scammeds.com"
+
+
+def test_reports_render_in_every_format(scenario_models, folder):
+    name = scenario_models["fraud-incident"]
+    for fmt in ("text", "md", "html"):
+        out = folder / f"report.{fmt}"
+        result = mlmon(
+            "trace", "--model", name, "--window", WINDOW, "--format", fmt, "-o", str(out)
+        )
+        assert result.returncode == 0, result.stderr
+        body = out.read_text()
+        assert "scammeds.com" in body
+    html = (folder / "report.html").read_text()
+    assert html.count("<svg") >= 3
+    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+    assert "https://" not in html
+
+
+def test_check_exits_1_on_breach_with_a_json_summary(scenario_models, folder):
+    config = folder / "monitors.yml"
+    config.write_text(
+        f"defaults: {{window: '{WINDOW}', baseline: training}}\n"
+        "monitors:\n"
+        f"  - {{name: incident-accuracy, model: {scenario_models['fraud-incident']}, "
+        "min: 0.93}\n"
+        f"  - {{name: incident-na, model: {scenario_models['fraud-incident']}, "
+        "quality: {max_missing_rate: 0.05}}\n"
+        f"  - {{name: healthy-accuracy, model: {scenario_models['healthy']}, max_drop: 0.02}}\n"
+        f"  - {{name: healthy-drift, model: {scenario_models['healthy']}, drift: {{}}}}\n"
+    )
+    result = mlmon("check", "--config", str(config))
+    assert result.returncode == 1, result.stderr
+    summary = json.loads(result.stdout)
+    status = {m["name"]: m["status"] for m in summary["monitors"]}
+    assert status == {
+        "incident-accuracy": "breach",
+        "incident-na": "breach",
+        "healthy-accuracy": "ok",
+        "healthy-drift": "ok",
+    }
+    assert summary["traces"] == 2  # one trace per model, shared by its monitors
+
+
+def test_elasticsearch_and_pandas_give_the_same_report(es, folder):
+    from mlmon.ingest import ingest_file
+
+    name = load_scenario(es, "fraud-incident", folder, sink="stdout")
+    try:
+        events = folder / f"{name}.jsonl"
+        ingest_file(es, events)
+        from_es = trace_json(name, folder)
+        from_file = trace_json(name, folder, "--events", str(events))
+    finally:
+        forget_model(es, name)
+    assert from_es["backend"] == "elasticsearch" and from_file["backend"] == "pandas"
+    for key in (
+        "overall",
+        "slices",
+        "slices_considered",
+        "drift",
+        "prediction_drift",
+        "quality",
+        "root_causes",
+        "timeline",
+    ):
+        assert (
+            from_es[key] == pytest.approx(from_file[key])
+            if isinstance(from_es[key], float)
+            else _close(from_es[key], from_file[key])
+        ), key
+    # percentiles: Elasticsearch's are t-digest estimates, pandas' exact
+    for version, measures in from_file["latency"]["by_version"].items():
+        for measure, values in measures.items():
+            for p, exact in values.items():
+                estimate = from_es["latency"]["by_version"][version][measure][p]
+                assert estimate == pytest.approx(exact, rel=0.03), (version, measure, p)
+
+
+def _close(a, b) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float):
+        return a == pytest.approx(b, rel=1e-9, abs=1e-12)
+    return a == b
+
+
+def test_bad_arguments_are_one_line_and_exit_2(scenario_models):
+    name = scenario_models["healthy"]
+    cases = [
+        (("--model", "nobody-here", "--window", WINDOW), "no profile named"),
+        (("--model", name, "--window", "yesterday..now"), "cannot read time"),
+        (("--model", name, "--window", WINDOW, "--baseline", "validation"), "no profile named"),
+        (("--model", name, "--window", WINDOW, "--metric", "bleu"), "--metric"),
+        (("--model", name, "--window", "2030-01-01T00:00Z..2030-01-02T00:00Z"), "no predictions"),
+    ]
+    for args, message in cases:
+        result = mlmon("trace", *args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert message in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_a_down_cluster_is_one_line_and_exit_3():
+    result = mlmon("trace", "--model", "fraud", env={"MLMON_ES_URL": "http://127.0.0.1:9"})
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr
