@@ -700,7 +700,13 @@ def check(config: Path) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the training file and the injected-incident truth.",
 )
-def demo(events: int, out: Path) -> None:
+@click.option(
+    "--model",
+    default="fraud-demo",
+    show_default=True,
+    help="Model name the demo logs under (its indices are replaced on each run).",
+)
+def demo(events: int, out: Path, model: str) -> None:
     """The fraud-model incident end to end on a local Elasticsearch.
 
     Starts Elasticsearch if nothing answers at MLMON_ES_URL, installs the
@@ -710,9 +716,11 @@ def demo(events: int, out: Path) -> None:
     holds. Re-running is safe: the demo model's own indices are replaced.
     """
     from mlmon.demo import run_demo
+    from mlmon.schema.event import validate_model_name
 
     out.mkdir(parents=True, exist_ok=True)
-    run_demo(console, events=events, out=out)
+    _checked(validate_model_name, model)
+    run_demo(console, events=events, out=out, model=model)
 
 
 def _checked(validate, value):

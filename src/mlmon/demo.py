@@ -2,8 +2,8 @@
 
 Stack, templates, a baseline from the training period, ~200,000 predictions
 with their late actuals through the SDK, then what Elasticsearch holds,
-answered by aggregations only. ``mlmon trace`` will print its root-cause
-report here once the analyzer lands. Re-running is safe: the demo model's
+answered by aggregations only, then ``mlmon trace``'s root-cause report
+(text here, HTML in ``out/``). Re-running is safe: the demo model's
 own indices are deleted by name first.
 """
 
@@ -26,8 +26,11 @@ from mlmon.es.client import connect
 from mlmon.es.join import join_pending
 from mlmon.es.settings import ConnectionSettings
 from mlmon.es.setup import setup
+from mlmon.report.render import render, render_text
 from mlmon.schema.event import format_timestamp, model_indices
 from mlmon.simulate.run import build_traffic, default_end, emit, write_reference
+from mlmon.tracer import TraceRequest
+from mlmon.tracer import run as trace_run
 
 MODEL = "fraud-demo"
 
@@ -48,6 +51,7 @@ def run_demo(
     days: float = 7.0,
     seed: int = 7,
     out: Path = Path("out"),
+    model: str = MODEL,
 ) -> dict[str, Any]:
     started = time.monotonic()
     settings = ConnectionSettings.from_env()
@@ -55,20 +59,20 @@ def run_demo(
     console.print(f"1. Elasticsearch {node.version or ''} at {node.url} ({node.health}).")
     client = connect(settings)
     setup(client)
-    forget_previous_run(client, MODEL)
+    forget_previous_run(client, model)
     console.print("2. Index templates installed; previous demo data removed.")
 
     traffic = build_traffic(
-        "fraud-incident", events=events, days=days, seed=seed, end=default_end(), model=MODEL
+        "fraud-incident", events=events, days=days, seed=seed, end=default_end(), model=model
     )
-    training = write_reference(traffic, out / f"{MODEL}-training.parquet")
-    truth_path = out / f"{MODEL}-truth.json"
+    training = write_reference(traffic, out / f"{model}-training.parquet")
+    truth_path = out / f"{model}-truth.json"
     truth_path.write_text(json.dumps(traffic.truth, indent=2) + "\n")
     profile = save_profile(
         client,
         build_profile(
             read_table(training),
-            model=MODEL,
+            model=model,
             version="v1",
             name="training",
             created_at=format_timestamp(datetime.now(timezone.utc)),
@@ -93,21 +97,39 @@ def run_demo(
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("   sending predictions and actuals", total=events)
         result = emit(
-            traffic, sink="elasticsearch", model=MODEL, progress=lambda n: progress.advance(task, n)
+            traffic, sink="elasticsearch", model=model, progress=lambda n: progress.advance(task, n)
         )
-    join_pending(client, model=MODEL)
+    join_pending(client, model=model)
     sent = sum(s["sent"] for s in result.stats.values())
     dropped = sum(s["dropped_queue_full"] + s["dropped_send_failed"] for s in result.stats.values())
     console.print(
         f"4. Sent {result.predictions:,} predictions and {result.actuals:,} actuals over "
         f"{days:g} days through the SDK: {sent:,} delivered, {dropped} dropped."
     )
-    summary = loaded_summary(client, MODEL)
+    summary = loaded_summary(client, model)
     render_summary(console, summary)
-    console.print(f"Done in {time.monotonic() - started:.0f}s. Injected incident: {truth_path}.")
+
+    window = f"{traffic.truth['start']}..{traffic.truth['end']}"
+    console.print(
+        f"6. The on-call question, answered from aggregations: "
+        f"`mlmon trace --model {model} --window {window} --baseline training`\n"
+    )
+    report = trace_run(
+        TraceRequest(model=model, window=window, baseline="training"),
+        client_factory=lambda: client,
+    )
+    render_text(report, console)
+    html = out / f"{model}-report.html"
+    html.write_text(render(report, "html"), encoding="utf-8")
+    summary["trace"] = report
+    console.print(
+        f"\nDone in {time.monotonic() - started:.0f}s. HTML report: {html}. "
+        f"Injected incident: {truth_path}."
+    )
     console.print(
         "Next: `mlmon simulate --scenario healthy|gradual-drift|label-issue`, "
-        "`mlmon --help`, and Kibana with `docker compose up -d` (README: Deploying with Fluentd)."
+        "`mlmon trace --help`, `mlmon check --help`, and Kibana with `docker compose up -d` "
+        "(README: Deploying with Fluentd)."
     )
     return summary
 

@@ -65,6 +65,9 @@ def test_binned_ks_p_value_is_close_to_scipy_asymptotic_on_continuous_data() -> 
     statistic, p = st.binned_ks(ca, cb)
     exact = sps.ks_2samp(a, b, method="asymp")
     assert statistic <= exact.statistic + 1e-12  # binned D never exceeds the raw one
+    # ...and falls short by at most the largest share one bin holds (README bound)
+    bound = max(max(ca) / ca.sum(), max(cb) / cb.sum())
+    assert exact.statistic - statistic <= bound
     assert statistic == pytest.approx(exact.statistic, abs=0.01)
     assert p == pytest.approx(exact.pvalue, abs=0.05)
 
@@ -77,7 +80,11 @@ def test_binned_wasserstein_is_close_to_scipy_on_fine_bins() -> None:
     ca = np.bincount(np.searchsorted(edges, a, side="right"), minlength=len(edges) + 1)
     cb = np.bincount(np.searchsorted(edges, b, side="right"), minlength=len(edges) + 1)
     binned = st.binned_wasserstein(edges, ca, cb, low, high)
-    assert binned == pytest.approx(sps.wasserstein_distance(a, b), rel=0.02)
+    exact = sps.wasserstein_distance(a, b)
+    assert binned == pytest.approx(exact, rel=0.02)
+    # documented bound: sum over bins of width × (share in a + share in b)
+    widths = np.diff([low, *edges, high])
+    assert abs(binned - exact) <= float(np.sum(widths * (ca / ca.sum() + cb / cb.sum())))
 
 
 def test_binned_wasserstein_of_uniform_blocks_is_exact() -> None:
@@ -132,3 +139,16 @@ def test_regression_metrics_from_sums() -> None:
     assert m["rmse"] == pytest.approx(math.sqrt(np.mean(err**2)))
     assert m["mape"] == pytest.approx(np.mean(np.abs(err / actual)))
     assert all(math.isnan(v) for v in st.regression_metrics(0, 0, 0, 0, 0).values())
+
+
+def test_estimated_accuracy_matches_calibrated_outcomes():
+    from mlmon.analysis.source import SCORE_BINS, ScoreHistogram
+    from mlmon.analysis.trace import estimated_accuracy
+
+    p = RNG.beta(0.5, 2.0, 50_000)
+    y = RNG.random(p.size) < p  # calibrated: P(y = 1 | p) = p
+    counts = np.bincount(np.minimum((p * SCORE_BINS).astype(int), SCORE_BINS - 1), minlength=100)
+    estimate = estimated_accuracy(ScoreHistogram(tuple(counts), (), ()))
+    assert estimate == pytest.approx(np.mean(np.maximum(p, 1 - p)), abs=0.005)
+    assert estimate == pytest.approx(np.mean((p > 0.5) == y), abs=0.01)  # the real accuracy
+    assert estimated_accuracy(None) is None

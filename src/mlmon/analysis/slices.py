@@ -14,7 +14,15 @@ scored. Crosses of 2 and 3 dimensions are searched level by level with the
 SliceLine rules: a cross is only built from parents that have the minimum
 support and whose upper bound on impact (``loss_mass / N``, which can only
 shrink as a slice narrows) reaches the running top-K threshold, so the
-pruned search returns exactly the top-K of exhaustive enumeration.
+pruned search returns exactly the top-K of exhaustive enumeration
+(``SearchResult.top``).
+
+Then, for the reader: a broad slice whose drop a narrower slice inside it
+already carries (≥ 80 % of its impact) is folded into the narrower one
+(``pharmacy`` into ``scammeds.com``), and a piece of a listed slice that is
+no worse than it is left out. A cross the baseline cannot answer for (a
+profile keeps crosses with ≥ 10 labelled rows) is held to its weakest
+parent's baseline; a single slice absent from the baseline, to the overall.
 """
 
 from __future__ import annotations
@@ -114,7 +122,8 @@ def score(
 
 @dataclass
 class SearchResult:
-    ranked: list[ScoredSlice]  # top-K by impact among slices with the minimum support
+    top: list[ScoredSlice]  # top-K by impact with the minimum support: what pruning preserves
+    ranked: list[ScoredSlice]  # the same after folding explained slices and pieces
     called: list[ScoredSlice]  # of those, the significant ones
     scored: int  # slices scored (the Bonferroni family)
     requests: int  # bucket requests sent to each source
@@ -198,11 +207,13 @@ def search(
     marked = [
         _mark(s, family, settings) for s in eligible[: max(settings.top_k * 3, settings.top_k)]
     ]
+    top = marked[: settings.top_k]
     explained = _explained(marked, found, settings.explained_share)
     kept = _fold_pieces([s for s in marked if s.key not in explained], metric, settings.min_change)
     ranked = kept[: settings.top_k]
     called = [s for s in kept if s.significant][: settings.top_k]
     return SearchResult(
+        top=top,
         ranked=ranked,
         called=called,
         scored=len(found),

@@ -47,7 +47,12 @@ def subtitle(report: dict[str, Any]) -> str:
 def tables(report: dict[str, Any]) -> list[Table]:
     metric = report["overall"]["metric"]
     out = []
-    causes = Table("Root causes", ["#", "kind", "feature", "slice", "evidence"], empty="none found")
+    causes = Table(
+        "Root causes",
+        ["#", "kind", "feature", "slice", "evidence"],
+        empty="none found",
+        key="root_causes",
+    )
     for i, cause in enumerate(report["root_causes"], 1):
         causes.rows.append(
             [str(i), cause["kind"], cause["feature"], filters(cause["slice"]), cause["evidence"]]

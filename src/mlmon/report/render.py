@@ -56,9 +56,15 @@ def render_text(report: dict[str, Any], console: Console) -> None:
         if not table.rows:
             console.print(f"\n[bold]{table.title}[/bold]: {table.empty}")
             continue
+        if table.key == "root_causes":  # prose reads better than a narrow column
+            console.print(f"\n[bold]{table.title}[/bold]")
+            for number, kind, feature, _slice, evidence in table.rows:
+                console.print(f" {number}. [bold]{kind}[/bold] ({feature}) {evidence}", markup=True)
+            console.print()
+            continue
         rich_table = RichTable(title=table.title, title_justify="left", title_style="bold")
-        for column in table.columns:
-            rich_table.add_column(column, overflow="fold")
+        for i, column in enumerate(table.columns):
+            rich_table.add_column(column, overflow="fold", min_width=24 if i == 0 else None)
         for row in table.rows:
             rich_table.add_row(*row)
         console.print(rich_table)

@@ -1,0 +1,98 @@
+"""Slice search: the pruned search finds the exhaustive top-K, on the pandas backend."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mlmon.analysis.dimensions import Dimension
+from mlmon.analysis.metrics import Stats
+from mlmon.analysis.slices import SliceSettings, score, search
+from mlmon.analysis.source import Scope
+from mlmon.sources.frame import FrameSource, load_events
+
+FEATURES = {"a": ["a0", "a1", "a2", "a3"], "b": ["b0", "b1", "b2"], "c": ["c0", "c1", "c2"],
+            "d": ["d0", "d1"]}  # fmt: skip
+DIMENSIONS = [Dimension(name, f"features.{name}", "categorical") for name in FEATURES]
+
+
+def write_events(path: Path, *, seed: int, broken: dict[str, str], n: int = 6000) -> Path:
+    """Predictions with actuals; rows matching ``broken`` are mostly wrong."""
+    rng = np.random.default_rng(seed)
+    with path.open("w") as out:
+        for i in range(n):
+            features = {k: str(rng.choice(v)) for k, v in FEATURES.items()}
+            bad = bool(broken) and all(features[k] == v for k, v in broken.items())
+            wrong = rng.random() < (0.6 if bad else 0.08 + 0.04 * (features["d"] == "d1"))
+            stamp = f"2026-11-{10 + i * 7 // n:02d}T12:00:00.000Z"
+            pid = f"p{seed}-{i}"
+            out.write(json.dumps({
+                "@timestamp": stamp, "event": {"kind": "prediction", "schema_version": 1},
+                "model": {"name": "m", "version": "v1"}, "prediction_id": pid,
+                "features": features, "prediction": {"label": "yes"},
+            }) + "\n")  # fmt: skip
+            out.write(json.dumps({
+                "@timestamp": stamp, "event": {"kind": "actual", "schema_version": 1},
+                "model": {"name": "m", "version": "v1"}, "prediction_id": pid,
+                "actual": {"label": "no" if wrong else "yes"},
+            }) + "\n")  # fmt: skip
+    return path
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("slices")
+    before = load_events(write_events(folder / "before.jsonl", seed=1, broken={}))
+    now = load_events(write_events(folder / "now.jsonl", seed=2, broken={"a": "a1", "b": "b2"}))
+    scope = Scope("m", None, None, None)
+    return FrameSource(now.frame, scope), FrameSource(before.frame, scope)
+
+
+def run(sources, **settings):
+    current, baseline = sources
+
+    def fetch(requests):
+        return current.buckets(requests), baseline.buckets(requests)
+
+    return search(
+        DIMENSIONS, fetch, current.overall(), baseline.overall(), SliceSettings(**settings)
+    )
+
+
+@pytest.mark.parametrize("top_k", [1, 3, 8])
+def test_pruned_search_returns_the_exhaustive_top_k(sources, top_k):
+    pruned = run(sources, top_k=top_k, prune=True, min_support=50)
+    everything = run(sources, top_k=top_k, prune=False, min_support=50)
+    assert [(s.key, s.impact) for s in pruned.top] == [(s.key, s.impact) for s in everything.top]
+    assert len(pruned.top) == top_k
+    assert pruned.scored < everything.scored  # it did prune
+    assert pruned.called[0].key == everything.called[0].key
+
+
+def test_the_injected_cross_is_found_first(sources):
+    result = run(sources, min_support=50)
+    top = result.called[0]
+    assert top.key == (("a", "a1"), ("b", "b2"))
+    assert top.metric_current == pytest.approx(0.4, abs=0.08)
+    assert top.significant
+    # the parents it explains are not listed on their own
+    assert (("a", "a1"),) not in [s.key for s in result.called]
+
+
+def test_slice_hard_in_the_baseline_too_is_not_called(sources):
+    result = run(sources, min_support=50)
+    assert (("d", "d1"),) not in [s.key for s in result.called]
+
+
+def test_score_holds_a_new_slice_to_the_baseline_overall():
+    overall_now = Stats(n=1000, labelled=1000, correct=900)
+    overall_before = Stats(n=1000, labelled=1000, correct=950)
+    new = score((("x", "new"),), Stats(n=100, labelled=100, correct=20), None,
+                overall_now, overall_before, "accuracy")  # fmt: skip
+    assert new.baseline_from == "overall"
+    assert new.metric_baseline == pytest.approx(0.95)
+    assert new.impact == pytest.approx(0.1 * (0.95 - 0.2))
+    assert new.arize_impact == pytest.approx((880 / 900) - 0.9)
