@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -94,3 +95,26 @@ def test_markdown_text_and_html_carry_the_same_answer(report):
     assert "| slice |" in md or "slice" in md
     assert html.startswith("<!doctype html>") and "<svg" in html
     assert "<script src=" not in html and "<link" not in html  # one self-contained file
+
+
+def test_without_actuals_both_sides_are_estimated_and_marked(tmp_path, report):
+    events = tmp_path / "predictions.jsonl"
+    source = Path(report["events_file"]["path"])
+    events.write_text(
+        "".join(line for line in source.open() if '"kind":"actual"' not in line.replace(" ", ""))
+    )
+    request = TraceRequest(
+        model="fraud",
+        window="2026-11-23T12:00Z..2026-11-25T12:00Z",
+        baseline="window:2026-11-21T12:00Z..2026-11-22T12:00Z",
+        events=events,
+    )
+    estimated = run(request, client_factory=lambda: pytest.fail("no cluster for --events"))
+    overall = estimated["overall"]
+    assert overall["estimated"] and overall["baseline_estimated"]
+    assert overall["labelled"] == 0
+    # on the healthy baseline window the estimate is close to the accuracy the actuals gave...
+    assert overall["baseline"] == pytest.approx(report["overall"]["baseline"], abs=0.03)
+    # ...but it cannot see mistakes the model makes confidently (the new merchant): README says so
+    assert overall["current"] > report["overall"]["current"] + 0.05
+    assert estimated["slices"] == [] and "estimate" in overall["note"]

@@ -216,6 +216,10 @@ def trace(
             note="no actuals joined in this window: the current value is an estimate from the "
             "scores (confidence-based, assumes calibrated probabilities)",
         )
+    if sample_size(overall_baseline, metric) == 0 and task == "classification":
+        before = estimated_accuracy(base_histogram)
+        if before is not None:  # compare estimate with estimate, like with like
+            overall.update(baseline=before, baseline_estimated=True)
     report["overall"] = overall
 
     say("timeline")

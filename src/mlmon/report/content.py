@@ -64,7 +64,9 @@ def tables(report: dict[str, Any]) -> list[Table]:
     for name, value in overall["metrics"].items():
         mark = " (estimated)" if overall.get("estimated") and name == metric else ""
         current = overall["current"] if name == metric else value
-        summary.rows.append([name + mark, num(current), num(overall["baseline_metrics"].get(name))])
+        before = overall["baseline"] if name == metric else overall["baseline_metrics"].get(name)
+        before_mark = " (estimated)" if overall.get("baseline_estimated") and name == metric else ""
+        summary.rows.append([name + mark, num(current), num(before) + before_mark])
     summary.rows.append(["predictions", f"{overall['count']:,}", f"{overall['baseline_count']:,}"])
     summary.rows.append(
         ["with actuals", f"{overall['labelled']:,}", f"{overall['baseline_labelled']:,}"]
