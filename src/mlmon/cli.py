@@ -24,6 +24,7 @@ from rich.progress import (
 
 from mlmon.errors import MlmonError, UsageError
 from mlmon.es.settings import ConnectionSettings
+from mlmon.report import FORMATS as REPORT_FORMATS
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -479,8 +480,6 @@ def simulate(
 
 # --- trace and check ----------------------------------------------------------
 
-FORMATS = ("text", "json", "md", "html")
-
 
 @cli.command()
 @click.option("--model", required=True, help="Model to trace.")
@@ -509,7 +508,9 @@ FORMATS = ("text", "json", "md", "html")
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Trace a JSONL file of events with pandas instead of Elasticsearch.",
 )
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(REPORT_FORMATS), default="text", show_default=True
+)
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
 )

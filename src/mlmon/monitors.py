@@ -27,11 +27,10 @@ import yaml
 
 from mlmon.errors import UsageError
 
-KINDS = ("metric", "drift", "quality", "latency")
 TRACE_KEYS = ("model", "version", "window", "baseline", "metric")
 THRESHOLDS: dict[str, tuple[str, ...]] = {
     "metric": ("min", "max", "max_drop"),
-    "drift": ("max_psi", "features", "flagged"),
+    "drift": ("max_psi", "features"),
     "quality": ("max_missing_rate", "max_unseen_rate", "max_out_of_range_rate", "features"),
     "latency": ("max_p50_ms", "max_p95_ms", "max_p99_ms", "measure"),
 }
@@ -106,7 +105,7 @@ def _parse_monitor(entry: Any, defaults: Mapping[str, Any], where: str) -> Monit
             f"(known: {', '.join(THRESHOLDS[kind])})"
         )
     for key, value in thresholds.items():
-        if key in ("features", "measure", "flagged"):
+        if key in ("features", "measure"):
             continue
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise UsageError(f"{where}: {key} must be a number, not {value!r}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -104,9 +104,6 @@ def from_fields(
 SliceKey = tuple[tuple[str, str], ...]  # ((dimension name, bucket), ...), sorted by name
 
 
-def slice_key(*pairs: tuple[str, str]) -> SliceKey:
-    return tuple(sorted(pairs))
-
-
-def describe(key: SliceKey) -> str:
-    return ", ".join(f"{name}={bucket}" for name, bucket in key)
+def describe(pairs: Iterable[tuple[str, str]]) -> str:
+    """``a=x, b=y``: how reports and evidence name a slice."""
+    return ", ".join(f"{name}={bucket}" for name, bucket in pairs)

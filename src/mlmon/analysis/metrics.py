@@ -47,19 +47,9 @@ class Stats:
     def __sub__(self, other: Stats) -> Stats:
         return Stats(*(getattr(self, f.name) - getattr(other, f.name) for f in fields(self)))
 
-    def to_dict(self) -> dict[str, float]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
     @property
     def errors(self) -> float:
         return self.labelled - self.correct
-
-
-def total(items: list[Stats] | tuple[Stats, ...]) -> Stats:
-    out = Stats()
-    for item in items:
-        out = out + item
-    return out
 
 
 def default_metric(task: Task | None) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlmon.analysis.dimensions import MISSING
+from mlmon.analysis.dimensions import MISSING, describe
 from mlmon.analysis.slices import ScoredSlice
 
 #: A slice "kept its share" when its share moved by less than this fraction.
@@ -61,7 +61,7 @@ def explain(
         )
 
     for s in called[:max_slices]:
-        where = ", ".join(f"{k}={v}" for k, v in s.key)
+        where = describe(s.key)
         perf = (
             f"{metric} {s.metric_current:.3f} against {s.metric_baseline:.3f} in the baseline, "
             f"on {_pct(s.volume_share)} of predictions"

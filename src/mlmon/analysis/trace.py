@@ -19,7 +19,7 @@ from typing import Any
 from mlmon.analysis import drift as drift_module
 from mlmon.analysis import quality as quality_module
 from mlmon.analysis import stats as st
-from mlmon.analysis.dimensions import Dimension
+from mlmon.analysis.dimensions import Dimension, describe
 from mlmon.analysis.metrics import (
     CLASSIFICATION_METRICS,
     REGRESSION_METRICS,
@@ -351,8 +351,7 @@ def headline(report: dict[str, Any], settings: TraceSettings) -> str:
     if causes:
         first = causes[0]
         where = first["slice"] or {"feature": first["feature"]}
-        shown = ", ".join(f"{k}={v}" for k, v in where.items())
-        head += f" Top cause: {first['kind']} ({shown})."
+        head += f" Top cause: {first['kind']} ({describe(where.items())})."
         if len(causes) > 1:
             head += f" {len(causes) - 1} more below."
     else:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlmon.analysis.dimensions import describe
+
 
 @dataclass
 class Table:
@@ -30,9 +32,7 @@ def num(value: float | None, digits: int = 3) -> str:
 
 
 def filters(slice_filters: dict[str, str] | None) -> str:
-    if not slice_filters:
-        return ""
-    return ", ".join(f"{k}={v}" for k, v in slice_filters.items())
+    return describe(slice_filters.items()) if slice_filters else ""
 
 
 def subtitle(report: dict[str, Any]) -> str:

@@ -15,8 +15,6 @@ from rich.table import Table as RichTable
 from mlmon.report import content
 from mlmon.report.html import render_html
 
-FORMATS = ("text", "json", "md", "html")
-
 
 def render_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, allow_nan=False, default=str) + "\n"

@@ -159,23 +159,18 @@ class ElasticsearchSource:
         self.index = model_indices("predictions", scope.model)
         self.requests = 0  # searches sent (each _msearch body counts its searches)
 
-    def _search(
-        self, aggs: dict[str, Any], *, query: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
+    def _search(self, aggs: dict[str, Any]) -> dict[str, Any]:
         self.requests += 1
         with translate_errors():
             return self.client.search(
                 index=self.index,
                 size=0,
-                query=query or scope_query(self.scope),
+                query=scope_query(self.scope),
                 aggs=aggs,
                 track_total_hits=True,
                 allow_no_indices=True,
                 ignore_unavailable=True,
             ).body
-
-    def count(self) -> int:
-        return self._search({})["hits"]["total"]["value"]
 
     def overall(self) -> Stats:
         found = self._search(
