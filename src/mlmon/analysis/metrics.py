@@ -86,13 +86,22 @@ def metric_value(stats: Stats, metric: str) -> float:
     raise ValueError(f"unknown metric {metric!r} (one of {', '.join(METRICS)})")
 
 
+#: (successes, trials) of the proportion each classification metric is tested
+#: on; F1 and ROC AUC have no proportion of their own and use accuracy's.
+_PROPORTIONS = {"precision": ("tp", "predicted_positive"), "recall": ("tp", "actual_positive")}
+_ACCURACY = ("correct", "labelled")
+
+
+def _proportion(stats: Stats, metric: str) -> tuple[int, int]:
+    hits, trials = _PROPORTIONS.get(metric, _ACCURACY)
+    return int(getattr(stats, hits)), int(getattr(stats, trials))
+
+
 def sample_size(stats: Stats, metric: str) -> float:
     """How many rows the metric stands on (labels for classification, values for regression)."""
-    if metric == "precision":
-        return stats.predicted_positive
-    if metric == "recall":
-        return stats.actual_positive
-    return stats.scored if metric in REGRESSION_METRICS else stats.labelled
+    if metric in REGRESSION_METRICS:
+        return stats.scored
+    return getattr(stats, _PROPORTIONS.get(metric, _ACCURACY)[1])
 
 
 def degradation(baseline: float, current: float, metric: str) -> float:
@@ -125,28 +134,9 @@ def change_pvalue(current: Stats, baseline: Stats, metric: str) -> float:
     z-test on the mean absolute error (its variance comes from the squared
     errors, which the stats carry).
     """
-    if metric in ("accuracy", "roc_auc", "f1"):
-        return st.two_proportion_pvalue(
-            int(current.correct),
-            int(current.labelled),
-            int(baseline.correct),
-            int(baseline.labelled),
-        )
-    if metric == "precision":
-        return st.two_proportion_pvalue(
-            int(current.tp),
-            int(current.predicted_positive),
-            int(baseline.tp),
-            int(baseline.predicted_positive),
-        )
-    if metric == "recall":
-        return st.two_proportion_pvalue(
-            int(current.tp),
-            int(current.actual_positive),
-            int(baseline.tp),
-            int(baseline.actual_positive),
-        )
-    return _mean_abs_error_pvalue(current, baseline)
+    if metric in REGRESSION_METRICS:
+        return _mean_abs_error_pvalue(current, baseline)
+    return st.two_proportion_pvalue(*_proportion(current, metric), *_proportion(baseline, metric))
 
 
 def _mean_abs_error_pvalue(current: Stats, baseline: Stats) -> float:

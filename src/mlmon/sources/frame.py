@@ -12,10 +12,9 @@ Elasticsearch.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ from mlmon.analysis.source import (
     Scope,
     ScoreHistogram,
 )
-from mlmon.baseline.profile import Profile
+from mlmon.baseline.profile import Profile, quantile_edges
 from mlmon.errors import InvalidEventError, UsageError
 from mlmon.es.join import prediction_update
 from mlmon.schema.document import normalize_event
@@ -42,19 +41,7 @@ from mlmon.schema.event import format_timestamp
 from mlmon.tagging import compile_rules, tag_event
 
 PERCENTS = (50, 95, 99)
-COUNT_COLUMNS = (
-    "n",
-    "labelled",
-    "correct",
-    "tp",
-    "predicted_positive",
-    "actual_positive",
-    "scored",
-    "sum_abs_error",
-    "sum_squared_error",
-    "percentage_scored",
-    "sum_abs_percentage_error",
-)
+COUNT_COLUMNS = tuple(f.name for f in fields(Stats))
 
 
 @dataclass
@@ -261,13 +248,13 @@ class FrameSource:
         )
 
     def latency(self) -> dict[str, dict[str, Percentiles]] | None:
-        fields = sorted(c for c in self.frame.columns if c.startswith("latency_ms."))
-        if not fields or self.frame.empty:
+        columns = sorted(c for c in self.frame.columns if c.startswith("latency_ms."))
+        if not columns or self.frame.empty:
             return None
         out: dict[str, dict[str, Percentiles]] = {}
         for version, rows in self.frame.groupby("model.version"):
             measures: dict[str, Percentiles] = {}
-            for name in fields:
+            for name in columns:
                 values = pd.to_numeric(rows[name], errors="coerce").dropna().to_numpy()
                 if values.size:
                     measures[name.removeprefix("latency_ms.")] = {
@@ -286,13 +273,13 @@ class FrameSource:
                 kinds[name] = "double" if numeric else "keyword"
         return kinds
 
-    def quantiles(self, fields: Sequence[str], bins: int = 10) -> dict[str, list[float]]:
+    def quantiles(self, names: Sequence[str], bins: int = 10) -> dict[str, list[float]]:
         out = {}
-        for name in fields:
-            values = pd.to_numeric(_column(self.frame, name), errors="coerce").dropna()
-            if len(values):
-                cuts = np.quantile(values, [i / bins for i in range(1, bins)])
-                out[name] = sorted({float(x) for x in cuts if math.isfinite(x)})
+        for name in names:
+            values = pd.to_numeric(_column(self.frame, name), errors="coerce").to_numpy(float)
+            values = values[np.isfinite(values)]
+            if values.size:
+                out[name] = quantile_edges(values, bins)
         return out
 
 
