@@ -146,25 +146,26 @@ def search(
     survivors: dict[SliceKey, ScoredSlice] = {}
     levels: list[int] = []
 
+    def eligible() -> list[ScoredSlice]:
+        return [
+            s
+            for s in found.values()
+            if sample_size(s.current, metric) >= settings.min_support and s.key not in redundant
+        ]
+
     def threshold() -> float:
-        eligible = sorted(
-            (
-                s.impact
-                for s in found.values()
-                if sample_size(s.current, metric) >= settings.min_support and s.key not in redundant
-            ),
-            reverse=True,
-        )
-        kth = eligible[settings.top_k - 1] if len(eligible) >= settings.top_k else 0.0
+        """The running top-K impact: a slice whose bound is below it cannot enter."""
+        impacts = sorted((s.impact for s in eligible()), reverse=True)
+        kth = impacts[settings.top_k - 1] if len(impacts) >= settings.top_k else 0.0
         return max(kth, 0.0)
 
-    def expandable(s: ScoredSlice) -> bool:
+    def expandable(s: ScoredSlice, limit: float) -> bool:
         if not settings.prune:
             return True
         if sample_size(s.current, metric) < settings.min_support:
             return False
         bound = loss_mass(s.current, metric) / support
-        return bound > 0 and bound >= threshold()
+        return bound > 0 and bound >= limit
 
     for depth in range(1, settings.max_depth + 1):
         requests = _requests(dimensions, depth, survivors if settings.prune else None)
@@ -193,20 +194,14 @@ def search(
                 if depth > 1 and _is_redundant(level[key], found):
                     redundant.add(key)
         found.update(level)
-        survivors = {k: s for k, s in level.items() if expandable(s)}
+        limit = threshold()  # fixed within a level: found does not change while we filter
+        survivors = {k: s for k, s in level.items() if expandable(s, limit)}
         if not survivors:
             break
 
-    eligible = [
-        s
-        for s in found.values()
-        if sample_size(s.current, metric) >= settings.min_support and s.key not in redundant
-    ]
-    eligible.sort(key=lambda s: (-s.impact, s.depth, s.key))
+    ranked_all = sorted(eligible(), key=lambda s: (-s.impact, s.depth, s.key))
     family = max(len(found), 1)
-    marked = [
-        _mark(s, family, settings) for s in eligible[: max(settings.top_k * 3, settings.top_k)]
-    ]
+    marked = [_mark(s, family, settings) for s in ranked_all[: settings.top_k * 3]]
     top = marked[: settings.top_k]
     explained = _explained(marked, found, settings.explained_share)
     kept = _fold_pieces([s for s in marked if s.key not in explained], metric, settings.min_change)

@@ -228,11 +228,17 @@ def trace(
     say("slices")
     slice_settings = SliceSettings(**{**settings.slices.__dict__, "metric": metric})
 
-    def fetch(requests: Sequence[BucketRequest]) -> tuple[list, list]:
-        return current.buckets(requests), baseline.buckets(requests)
+    answered: dict[BucketRequest, tuple[Any, Any]] = {}
 
-    singles_now = current.buckets([BucketRequest((d,)) for d in dimensions])
-    singles_before = baseline.buckets([BucketRequest((d,)) for d in dimensions])
+    def fetch(requests: Sequence[BucketRequest]) -> tuple[list, list]:
+        """Both sides' answers; the single-feature ones drift needs too are asked once."""
+        new = [r for r in requests if r not in answered]
+        if new:
+            pairs = zip(current.buckets(new), baseline.buckets(new), strict=True)
+            answered.update(zip(new, pairs, strict=True))
+        return [answered[r][0] for r in requests], [answered[r][1] for r in requests]
+
+    singles_now, singles_before = fetch([BucketRequest((d,)) for d in dimensions])
     result = None
     if has_actuals and sample_size(overall_baseline, metric) > 0:
         result = search(dimensions, fetch, overall_current, overall_baseline, slice_settings)
