@@ -264,3 +264,25 @@ def test_a_down_cluster_is_one_line_and_exit_3():
     result = mlmon("trace", "--model", "fraud", env={"MLMON_ES_URL": "http://127.0.0.1:9"})
     assert result.returncode == 3, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_failed_aggregation_is_a_cluster_error_not_a_traceback(es, model):
+    from mlmon.analysis.dimensions import Dimension
+    from mlmon.analysis.source import BucketRequest, Scope
+    from mlmon.errors import ClusterError
+    from mlmon.sources.elasticsearch import ElasticsearchSource
+
+    index = f"mlmon-predictions-{model}-2026.11.20"
+    es.indices.create(index=index, mappings={"properties": {"features.t": {"type": "text"}}})
+    es.index(
+        index=index,
+        document={
+            "event": {"kind": "prediction"},
+            "model": {"name": model},
+            "features": {"t": "a"},
+        },
+        refresh=True,
+    )
+    source = ElasticsearchSource(es, Scope(model, None, None, None))
+    with pytest.raises(ClusterError, match=r"aggregation over features\.t failed"):
+        source.buckets([BucketRequest((Dimension("t", "features.t", "categorical"),))])

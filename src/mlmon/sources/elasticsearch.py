@@ -27,6 +27,7 @@ from mlmon.analysis.source import (
     Scope,
     ScoreHistogram,
 )
+from mlmon.errors import ClusterError
 from mlmon.es.client import translate_errors
 from mlmon.schema.event import model_indices
 
@@ -196,7 +197,7 @@ class ElasticsearchSource:
         for request, response in zip(requests, answer["responses"], strict=False):
             if "error" in response:
                 reason = response["error"].get("reason") or response["error"]
-                raise RuntimeError(
+                raise ClusterError(
                     f"aggregation over {request.dimensions[0].field} failed: {reason}"
                 )
             aggs = response.get("aggregations")
