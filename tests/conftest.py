@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -63,3 +66,17 @@ def model(es):
     name = unique_model()
     yield name
     forget_model(es, name)
+
+
+def run_mlmon(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess:
+    """The real `mlmon` command in a subprocess, with this environment plus ``env``."""
+    return subprocess.run(
+        [sys.executable, "-m", "mlmon", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+        check=False,
+    )

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
-from conftest import forget_model, unique_model
+from conftest import forget_model, run_mlmon, unique_model
 
 
 def test_demo_finds_the_incident_it_injected(es, tmp_path):
     name = unique_model("demo")
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "mlmon", "demo", "--events", "20000", "--out", str(tmp_path),
-             "--model", name],
-            capture_output=True, text=True, env=dict(os.environ), timeout=900, check=False,
-        )  # fmt: skip
+        result = run_mlmon(
+            "demo", "--events", "20000", "--out", str(tmp_path), "--model", name, timeout=900
+        )
     finally:
         forget_model(es, name)
     assert result.returncode == 0, result.stderr

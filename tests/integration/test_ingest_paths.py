@@ -9,16 +9,15 @@ documents, quality tags included.
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 from collections import Counter
 from datetime import datetime, timedelta, timezone
+from functools import partial
 
 import orjson
 import pandas as pd
 import pytest
 
+from conftest import run_mlmon
 from mlmon import PredictionLogger
 from mlmon.es.join import join_pending
 from mlmon.schema.event import model_indices
@@ -28,15 +27,7 @@ MERCHANTS = [f"m{i}" for i in range(10)]
 CASES = ["healthy", "unseen", "missing", "absent", "too_high", "too_low"]
 
 
-def mlmon(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mlmon", *args],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        timeout=300,
-        check=False,
-    )
+mlmon = partial(run_mlmon, timeout=300)
 
 
 def training_frame(rows: int = 2000) -> pd.DataFrame:

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
+from conftest import run_mlmon
 from mlmon.es.join import join_pending
 from mlmon.schema.event import model_indices
 
-
-def mlmon(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mlmon", *args],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        timeout=600,
-        check=False,
-    )
+mlmon = run_mlmon
 
 
 def test_simulate_registers_sends_and_reruns_safely(es, model, tmp_path):

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
-import subprocess
-import sys
 import uuid
+from functools import partial
 from pathlib import Path
 
 import pytest
 
+from conftest import run_mlmon
 from mlmon import stack
 from mlmon.es.settings import ConnectionSettings
 
@@ -22,15 +21,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def mlmon(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mlmon", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=300,
-        check=False,
-    )
+mlmon = partial(run_mlmon, timeout=300)
 
 
 def test_up_on_a_running_cluster_starts_nothing(es):

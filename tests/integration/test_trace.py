@@ -9,15 +9,12 @@ the simulator injected.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from conftest import forget_model, unique_model
+from conftest import forget_model, run_mlmon, unique_model
 from mlmon.baseline import build_profile, read_table
 from mlmon.baseline.store import save_profile
 from mlmon.es.join import join_pending
@@ -28,15 +25,7 @@ WINDOW = "2026-11-13T00:00:00Z..2026-11-20T00:00:00Z"
 EVENTS = 30_000
 
 
-def mlmon(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mlmon", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=600,
-        check=False,
-    )
+mlmon = run_mlmon
 
 
 def load_scenario(client, scenario: str, folder: Path, *, sink: str = "elasticsearch") -> str:
