@@ -8,9 +8,10 @@ each of its conditions is explained by the first that holds:
 2. **quality / missing**: the slice is the feature's missing bucket and that
    feature's NA rate rose;
 3. **drift**: the slice's feature drifted;
-4. **label**: the slice kept its share of traffic and the model's predicted
-   positive rate in it held, yet its metric fell: the inputs did not move,
-   the answers did (a broken labeller, a changed definition).
+4. **label**: the slice kept its share of traffic against its own baseline
+   and none of its features drifted or has a quality finding, yet its metric
+   fell: the inputs did not move, the answers did (a broken labeller, a
+   changed definition).
 
 Quality and drift findings no slice accounts for are listed after, so a
 drifting feature that has not (yet) cost accuracy is still named.
@@ -39,9 +40,15 @@ def explain(
     quality: list[dict[str, Any]],
     baseline_buckets: dict[str, dict[str, float]],
     baseline_total: float,
+    categorical: set[str],
     max_slices: int = 5,
 ) -> list[dict[str, Any]]:
-    """Root causes, most important first. ``baseline_buckets``: dimension → bucket → count."""
+    """Root causes, most important first.
+
+    ``baseline_buckets``: dimension → bucket → count in the baseline;
+    ``categorical``: the dimensions whose buckets are values (an unseen
+    value is a category the baseline never had; a numeric bin is not).
+    """
     drifted = {d["feature"]: d for d in drift if d.get("drifted")}
     issues = {q["feature"]: q for q in quality if q["issues"]}
     causes: list[dict[str, Any]] = []
@@ -69,10 +76,10 @@ def explain(
         for feature, bucket in s.key:
             seen_before = baseline_buckets.get(feature, {})
             if (
-                bucket != MISSING
+                feature in categorical
+                and bucket != MISSING
                 and seen_before
                 and seen_before.get(bucket, 0) == 0
-                and _is_categorical_bucket(bucket)
             ):
                 add(
                     "quality",
@@ -99,7 +106,7 @@ def explain(
                 add("drift", feature, _drift_evidence(d) + f" The slice {where} has {perf}.", s)
                 break
         else:
-            if _stable(s, baseline_buckets, baseline_total) and not any(
+            if _stable(s, baseline_total) and not any(
                 f in drifted or f in issues for f, _ in s.key
             ):
                 add("label", _first_feature(s), _label_evidence(s, where, perf), s)
@@ -112,24 +119,20 @@ def explain(
     return causes
 
 
-def _is_categorical_bucket(bucket: str) -> bool:
-    return not bucket.startswith(("[", "<", ">="))
-
-
 def _first_feature(s: ScoredSlice) -> str:
     return s.key[0][0]
 
 
-def _stable(s: ScoredSlice, baseline_buckets: dict[str, dict[str, float]], total: float) -> bool:
-    """The slice's share of traffic is about what it was (only known for single slices)."""
-    if s.baseline is None or not total or s.baseline.n == 0:
+def _stable(s: ScoredSlice, total: float) -> bool:
+    """The slice's share of traffic is about what it was in its own baseline.
+
+    Only a slice with its own baseline counts can tell: one held to a parent's
+    or to the overall baseline has no share to compare with.
+    """
+    if s.baseline is None or s.baseline_from != "slice" or not total or s.baseline.n == 0:
         return False
-    if len(s.key) == 1:
-        feature, bucket = s.key[0]
-        before = baseline_buckets.get(feature, {}).get(bucket, s.baseline.n) / total
-    else:
-        before = s.baseline.n / total
-    return before > 0 and abs(s.volume_share - before) / before < STABLE_SHARE
+    before = s.baseline.n / total
+    return abs(s.volume_share - before) / before < STABLE_SHARE
 
 
 def _label_evidence(s: ScoredSlice, where: str, perf: str) -> str:

@@ -302,6 +302,7 @@ def trace(
         quality=report["quality"],
         baseline_buckets=baseline_buckets,
         baseline_total=overall_baseline.n,
+        categorical={d.name for d in dimensions if d.kind == "categorical"},
     )
 
     say("service level")
