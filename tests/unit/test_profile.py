@@ -178,3 +178,39 @@ def test_bad_arguments_name_the_problem(kwargs, fragment):
     args.update(kwargs)
     with pytest.raises(ProfileError, match=fragment):
         build_profile(data, **args)
+
+
+def test_cross_cells_count_accuracy_per_bucket_pair_and_answer_trace():
+    from mlmon.analysis.dimensions import MISSING, from_profile
+    from mlmon.analysis.source import BucketRequest, ProfileSource
+
+    rng = np.random.default_rng(5)
+    n = 4000
+    frame = pd.DataFrame(
+        {
+            "colour": rng.choice(["red", "blue"], n),
+            "size": np.where(rng.random(n) < 0.1, np.nan, rng.uniform(0, 100, n)),
+            "label": rng.choice(["yes", "no"], n),
+        }
+    )
+    frame["guess"] = np.where(rng.random(n) < 0.8, frame["label"], "no")
+    profile = build_profile(
+        frame, model="m", version="v1", name="t", created_at="2026-11-25T00:00:00Z",
+        label_column="label", prediction_column="guess", bins=4,
+    )  # fmt: skip
+    rows = profile.crosses["colour|size"]
+    edges = profile.features["size"].bin_edges
+    bins = np.searchsorted(edges, frame["size"], side="right")
+    for colour, code, count, correct in rows:
+        cell = frame["colour"] == colour
+        cell &= frame["size"].isna() if code is None else (bins == code) & frame["size"].notna()
+        assert count == int(cell.sum())
+        assert correct == int((frame["label"] == frame["guess"])[cell].sum())
+    assert any(code is None for _, code, _, _ in rows)  # the missing bucket is a cell too
+    assert json.loads(json.dumps(profile.to_dict()))["crosses"] == profile.crosses
+
+    colour, size = from_profile(profile)
+    answer = ProfileSource(profile).buckets([BucketRequest((size, colour))])[0]
+    red_missing = answer[(("colour", "red"), ("size", MISSING))]
+    expected = (frame["colour"] == "red") & frame["size"].isna()
+    assert red_missing.n == int(expected.sum())

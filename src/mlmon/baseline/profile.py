@@ -451,6 +451,7 @@ def build_profile(
 
 MAX_CROSS_BUCKETS = 50  # features with more buckets are left out of crosses
 MIN_CROSS_ROWS = 10  # labelled rows a stored cross cell needs
+MISSING_CODE = "\x00missing"
 
 
 def _bucket_codes(series: pd.Series, feature: FeatureProfile) -> pd.Series:
@@ -458,10 +459,8 @@ def _bucket_codes(series: pd.Series, feature: FeatureProfile) -> pd.Series:
     if feature.kind == "numeric":
         numbers = pd.to_numeric(series, errors="coerce").astype(float)
         codes = np.searchsorted(np.asarray(feature.bin_edges or []), numbers, side="right")
-        present = numbers.notna() & np.isfinite(numbers)
-        return pd.Series(codes, index=series.index).astype(object).where(present, None)
-    values = _as_keywords(series, feature.name)
-    return values.where(values.isin(feature.vocabulary or {}) | values.isna(), None)
+        return pd.Series(codes, index=series.index).astype(object).where(np.isfinite(numbers))
+    return _as_keywords(series, feature.name)  # crosses take complete vocabularies only
 
 
 def cross_performance(
@@ -474,7 +473,8 @@ def cross_performance(
 ) -> dict[str, list[list[Any]]]:
     """Accuracy of every 2- and 3-feature cross cell with ``min_rows`` labelled rows.
 
-    Only features with at most MAX_CROSS_BUCKETS buckets take part, the first
+    Only features with at most MAX_CROSS_BUCKETS buckets (so with complete
+    vocabularies) take part, the first
     ``max_features`` of them for 3-feature crosses (their number grows with
     the cube); the profile stays small because sparse cells are left out.
     """
@@ -488,7 +488,8 @@ def cross_performance(
     codes = pd.DataFrame({name: _bucket_codes(frame[name], features[name]) for name in eligible})[
         labelled
     ]
-    codes = codes.astype(object).where(codes.notna(), "\x00missing")
+    # a sentinel, not NaN, for missing: a NaN key would turn the bin indices into floats
+    codes = codes.astype(object).where(codes.notna(), MISSING_CODE)
     ok = correct[labelled].astype(bool).astype(int)
     out: dict[str, list[list[Any]]] = {}
     combos = [*combinations(sorted(eligible), 2), *combinations(sorted(eligible[:max_features]), 3)]
@@ -496,7 +497,7 @@ def cross_performance(
         grouped = ok.groupby([codes[c] for c in combo], sort=True).agg(["size", "sum"])
         rows = []
         for key, row in grouped[grouped["size"] >= min_rows].iterrows():
-            buckets = [None if k == "\x00missing" else _plain(k) for k in key]
+            buckets = [None if k == MISSING_CODE else _plain(k) for k in key]
             rows.append([*buckets, int(row["size"]), int(row["sum"])])
         if rows:
             out["|".join(combo)] = rows
