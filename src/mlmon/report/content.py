@@ -169,7 +169,7 @@ def notes(report: dict[str, Any]) -> list[str]:
     out = list(report.get("notes", []))
     if report["overall"].get("note"):
         out.append(report["overall"]["note"])
-    for finding in report["latency"].get("findings", []):
+    for finding in report["latency"].get("findings", [])[1:]:  # the first is in the headline
         out.append(finding["evidence"])
     events = report.get("events_file")
     if events and (events["invalid"] or events["unjoined_actuals"]):
