@@ -251,9 +251,8 @@ def baseline_register(
         bins=bins,
         categorical=[c.strip() for group in categorical for c in group.split(",") if c.strip()],
     )
-    stored = save_profile(
-        _client(install_templates=True), profile
-    )  # the file is checked before the cluster
+    client = _client(install_templates=True)  # the file was checked before the cluster
+    stored = save_profile(client, profile)
     kinds = [f.kind for f in stored.features.values()]
     console.print(
         f"Registered profile {stored.profile_id}: {stored.rows} rows, "
