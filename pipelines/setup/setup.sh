@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs once in docker-compose: waits for Elasticsearch, installs mlmon's index
-# templates, and imports the Kibana saved objects when the repository has them.
+# templates. (The kibana-setup service imports the dashboards with the same image.)
 set -eu
 url="${MLMON_ES_URL:-http://elasticsearch:9200}"
 echo "mlmon setup: waiting for Elasticsearch at $url"
@@ -11,8 +11,3 @@ until mlmon stack status >/dev/null 2>&1; do
   sleep 5
 done
 mlmon setup
-if ls /src/kibana/*.ndjson >/dev/null 2>&1 && mlmon kibana --help >/dev/null 2>&1; then
-  mlmon kibana import --kibana-url "${KIBANA_URL:-http://kibana:5601}"
-else
-  echo "mlmon setup: no Kibana saved objects in this version; skipping the import"
-fi

@@ -26,6 +26,8 @@ from mlmon.es.client import connect
 from mlmon.es.join import join_pending
 from mlmon.es.settings import ConnectionSettings
 from mlmon.es.setup import setup
+from mlmon.kibana.bundle import generate as generate_kibana
+from mlmon.kibana.validate import validate as validate_kibana
 from mlmon.report.render import render, render_text
 from mlmon.schema.event import format_timestamp, model_indices
 from mlmon.simulate.run import build_traffic, default_end, emit, write_reference
@@ -122,14 +124,26 @@ def run_demo(
     html = out / f"{model}-report.html"
     html.write_text(render(report, "html"), encoding="utf-8")
     summary["trace"] = report
+
+    bundle = generate_kibana()
+    kibana = validate_kibana(client, bundle.ndjson, bundle.rules, model=model)
+    with_data = sum(1 for answer in kibana.answers if answer.rows)
+    console.print(
+        f"\n7. Kibana dashboards checked on this data (`mlmon kibana validate --model {model}`): "
+        f"{len(kibana.answers)} panels, {with_data} with data, "
+        f"{len(kibana.failures)} problems."
+    )
+    for finding in kibana.failures:
+        console.print(f"   {finding}", markup=False)
+    summary["kibana"] = kibana
     console.print(
         f"\nDone in {time.monotonic() - started:.0f}s. HTML report: {html}. "
         f"Injected incident: {truth_path}."
     )
     console.print(
         "Next: `mlmon simulate --scenario healthy|gradual-drift|label-issue`, "
-        "`mlmon trace --help`, `mlmon check --help`, and Kibana with `docker compose up -d` "
-        "(README: Deploying with Fluentd)."
+        "`mlmon trace --help`, `mlmon check --help`, and the dashboards in Kibana with "
+        "`docker compose up -d` (README: Dashboards in Kibana)."
     )
     return summary
 

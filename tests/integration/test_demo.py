@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from conftest import forget_model, run_mlmon, unique_model
 
 
@@ -19,5 +21,8 @@ def test_demo_finds_the_incident_it_injected(es, tmp_path):
     assert "0 dropped" in out
     assert "Top cause: quality (merchant_name=scammeds.com)" in out
     assert "account_age_days is missing" in out
+    assert re.search(
+        r"7\. Kibana dashboards checked .*: (\d+) panels, \1 with data, 0 problems", out
+    )
     html = (tmp_path / f"{name}-report.html").read_text()
     assert "scammeds.com" in html and "<svg" in html

@@ -23,8 +23,8 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 
 
-def test_compose_has_the_four_services_and_named_volumes():
-    assert set(SERVICES) == {"elasticsearch", "kibana", "fluentd", "setup"}
+def test_compose_has_the_five_services_and_named_volumes():
+    assert set(SERVICES) == {"elasticsearch", "kibana", "fluentd", "setup", "kibana-setup"}
     assert set(COMPOSE["volumes"]) == {"es-data", "fluentd-buffer"}
     for name, service in SERVICES.items():
         for volume in service.get("volumes", []):
@@ -171,3 +171,24 @@ def test_the_parser_rejects_broken_configs():
         parse_fluentd("<match a>\n  @type stdout\n")
     with pytest.raises(AssertionError):
         parse_fluentd("<match a>\n</source>\n")
+
+
+def test_kibana_setup_imports_the_committed_objects_for_this_kibana_version():
+    from click.testing import CliRunner
+
+    from mlmon.cli import cli
+    from mlmon.kibana.lens import KIBANA_VERSION
+
+    service = SERVICES["kibana-setup"]
+    assert service["image"] == SERVICES["setup"]["image"]
+    assert SERVICES["kibana"]["image"].endswith(f":{KIBANA_VERSION}")
+    program, *args = service["entrypoint"]
+    assert program == "mlmon" and args[:2] == ["kibana", "import"]
+    folder = args[args.index("--dir") + 1]
+    assert "COPY kibana " + folder in (ROOT / "pipelines/setup/Dockerfile").read_text()
+    assert (ROOT / "kibana" / "mlmon-saved-objects.ndjson").is_file()
+    # every option the entrypoint passes exists (an unknown one exits 2 before any request)
+    options = [a for a in args[2:] if a.startswith("--")]
+    help_text = CliRunner().invoke(cli, ["kibana", "import", "--help"]).output
+    assert all(option in help_text for option in options)
+    assert service["depends_on"]["kibana"]["condition"] == "service_healthy"

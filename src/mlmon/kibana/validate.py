@@ -1,0 +1,453 @@
+"""Check saved objects three ways: their structure, their fields, and their answers.
+
+Kibana cannot run everywhere mlmon's tests run, so this is how a dashboard is
+proven: every reference resolves, every field a panel uses is mapped by the
+index templates with a type that supports that use and exists in the data,
+and every panel's aggregation, run against Elasticsearch as Kibana would run
+it, answers without error and with data.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlmon.errors import ClusterError, ClusterUnavailable
+from mlmon.es.client import translate_errors
+from mlmon.kibana.queries import (
+    BUCKET_OPS,
+    FIELD_METRICS,
+    LayerError,
+    layer_aggs,
+    layer_rows,
+    leaf_columns,
+    lucene,
+    lucene_fields,
+)
+from mlmon.kibana.rules import RULE_TYPE, rule_fields, rule_search, rule_values
+
+KNOWN_TYPES = {"index-pattern", "lens", "dashboard", "visualization", "search", "tag"}
+NUMERIC = {"long", "integer", "short", "byte", "double", "float", "half_float", "scaled_float"}
+TYPES_FOR_USE = {
+    "date_histogram": {"date", "date_nanos"},
+    "terms": {"keyword", "constant_keyword", "boolean", "ip", *NUMERIC},
+    "range": NUMERIC,
+    "unique_count": {"keyword", "constant_keyword", "boolean", "ip", "date", *NUMERIC},
+    "control": {"keyword", "constant_keyword", "boolean", "ip"},
+    **{op: NUMERIC for op in FIELD_METRICS if op != "unique_count"},
+}
+
+
+@dataclass
+class Finding:
+    """One problem, named by the object it was found in."""
+
+    object: str
+    message: str
+    empty: bool = False  # no data, as opposed to broken
+
+    def __str__(self) -> str:
+        return f"{self.object}: {self.message}"
+
+
+@dataclass
+class PanelAnswer:
+    title: str
+    hits: int
+    rows: int
+
+
+@dataclass
+class ValidationResult:
+    objects: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    answers: list[PanelAnswer] = field(default_factory=list)
+    rule_values: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    allow_empty: bool = False
+
+    @property
+    def failures(self) -> list[Finding]:
+        return [f for f in self.findings if not (f.empty and self.allow_empty)]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def parse_ndjson(text: str) -> tuple[list[dict], list[Finding]]:
+    objects, findings = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as error:
+            findings.append(Finding(f"line {number}", f"not JSON ({error.msg})"))
+            continue
+        missing = [k for k in ("id", "type", "attributes", "references") if k not in obj]
+        if not isinstance(obj, dict) or missing:
+            findings.append(Finding(f"line {number}", f"saved object lacks {missing}"))
+            continue
+        objects.append(obj)
+    return objects, findings
+
+
+def _name(obj: dict) -> str:
+    return f"{obj['type']} {obj['attributes'].get('title', obj['id'])!r}"
+
+
+def _layers(obj: dict) -> dict[str, dict]:
+    return obj["attributes"]["state"]["datasourceStates"].get("formBased", {}).get("layers", {})
+
+
+def _accessors(visualization: dict) -> set[str]:
+    ids = {visualization.get("metricAccessor")}
+    ids.update(c["columnId"] for c in visualization.get("columns", []))
+    for layer in visualization.get("layers", []):
+        ids.update(layer.get("accessors", []))
+        ids.update({layer.get("xAccessor"), layer.get("splitAccessor")})
+    return {i for i in ids if i}
+
+
+def _lens_structure(obj: dict, names: set[str]) -> Iterator[str]:
+    state = obj["attributes"].get("state") or {}
+    layers = _layers(obj)
+    if not layers:
+        yield "has no form-based layer"
+    columns: dict[str, dict] = {}
+    for layer_id, layer in layers.items():
+        if f"indexpattern-datasource-layer-{layer_id}" not in names:
+            yield f"layer {layer_id} has no data view reference"
+        columns.update(layer.get("columns", {}))
+        unordered = set(layer.get("columns", {})) ^ set(layer.get("columnOrder", []))
+        if unordered:
+            yield f"columns and columnOrder disagree on {sorted(unordered)}"
+        for cid, column in layer.get("columns", {}).items():
+            for ref in column.get("references", []):
+                if ref not in layer["columns"]:
+                    yield f"column {cid} refers to missing column {ref}"
+    for accessor in _accessors(state.get("visualization", {})) - set(columns):
+        yield f"visualization shows missing column {accessor}"
+
+
+def _dashboard_structure(obj: dict, names: set[str]) -> Iterator[str]:
+    try:
+        panels = json.loads(obj["attributes"]["panelsJSON"])
+    except (KeyError, json.JSONDecodeError):
+        yield "panelsJSON is missing or not JSON"
+        return
+    for panel in panels:
+        ref = panel.get("panelRefName")
+        if ref and ref not in names:
+            yield f"panel {panel.get('panelIndex')} refers to missing reference {ref}"
+        grid = panel.get("gridData", {})
+        if grid.get("x", 0) + grid.get("w", 0) > 48:
+            yield f"panel {panel.get('panelIndex')} is wider than the 48-column grid"
+    for control_id in _controls(obj):
+        if f"controlGroup_{control_id}:optionsListDataView" not in names:
+            yield f"control {control_id} has no data view reference"
+
+
+def _controls(obj: dict) -> dict[str, dict]:
+    group = obj["attributes"].get("controlGroupInput") or {}
+    return json.loads(group.get("panelsJSON") or "{}")
+
+
+def check_structure(objects: list[dict]) -> list[Finding]:
+    """Types known, ids unique, references resolving, Lens columns consistent."""
+    findings: list[Finding] = []
+    present = {(o["type"], o["id"]) for o in objects}
+    seen: set[tuple[str, str]] = set()
+    for obj in objects:
+        where = _name(obj)
+        key = (obj["type"], obj["id"])
+        if obj["type"] not in KNOWN_TYPES:
+            findings.append(Finding(where, f"unknown saved-object type {obj['type']!r}"))
+        if key in seen:
+            findings.append(Finding(where, f"id {obj['id']} appears twice"))
+        seen.add(key)
+        for ref in obj["references"]:
+            if (ref.get("type"), ref.get("id")) not in present:
+                findings.append(
+                    Finding(
+                        where,
+                        f"reference {ref.get('name')} → {ref.get('type')} "
+                        f"{ref.get('id')} is not in the file",
+                    )
+                )
+        names = {ref.get("name") for ref in obj["references"]}
+        check = {"lens": _lens_structure, "dashboard": _dashboard_structure}.get(obj["type"])
+        if check:
+            findings.extend(Finding(where, message) for message in check(obj, names))
+    return findings
+
+
+# --- fields --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldCatalog:
+    """What the templates declare and what the data holds, for one index pattern."""
+
+    declared: dict[str, str]  # static template fields → type
+    dynamic: list[tuple[str, str]]  # (path_match, mapped type) from dynamic templates
+    present: dict[str, set[str]]  # field_caps of the real indices → types
+
+    def problem(self, name: str, use: str) -> str | None:
+        allowed = TYPES_FOR_USE.get(use)
+        if name in self.declared:
+            kind = self.declared[name]
+        else:
+            patterns = [kind for pattern, kind in self.dynamic if fnmatch.fnmatch(name, pattern)]
+            if not patterns:
+                return f"field {name} is not in the index template"
+            if name not in self.present:
+                return f"field {name} is allowed by a dynamic template but no event has it"
+            kinds = self.present[name]
+            if not kinds & set(patterns):
+                return f"field {name} is mapped as {sorted(kinds)}, the template makes {patterns}"
+            kind = next(iter(kinds & set(patterns)))
+        if allowed is not None and kind not in allowed:
+            return f"field {name} is {kind}, which {use} cannot use"
+        return None
+
+
+def field_uses(obj: dict) -> Iterator[tuple[str, str]]:
+    """(field, use) for every field a Lens object or dashboard control relies on."""
+    if obj["type"] == "lens":
+        state = obj["attributes"]["state"]
+        yield from ((f, "filter") for f in lucene_fields(state.get("query", {}).get("query", "")))
+        for layer in _layers(obj).values():
+            for column in layer["columns"].values():
+                op = column["operationType"]
+                source = column.get("sourceField")
+                if source and source != "___records___":
+                    yield source, op if op in BUCKET_OPS or op in FIELD_METRICS else "filter"
+                query = (column.get("filter") or {}).get("query", "")
+                yield from ((f, "filter") for f in lucene_fields(query))
+    elif obj["type"] == "dashboard":
+        for control in _controls(obj).values():
+            yield control["explicitInput"]["fieldName"], "control"
+
+
+def check_fields(objects: list[dict], catalog: FieldCatalog) -> list[Finding]:
+    findings = []
+    for obj in objects:
+        for name, use in sorted(set(field_uses(obj))):
+            problem = catalog.problem(name, use)
+            if problem:
+                findings.append(Finding(_name(obj), f"{problem} (used by {use})"))
+    return findings
+
+
+def _flatten(properties: dict, prefix: str = "") -> Iterator[tuple[str, str]]:
+    for key, mapping in properties.items():
+        path = f"{prefix}{key}"
+        if "properties" in mapping:
+            yield from _flatten(mapping["properties"], path + ".")
+        elif "type" in mapping and mapping["type"] != "object":
+            yield path, mapping["type"]
+
+
+def catalog_from(mappings: dict, field_caps: dict) -> FieldCatalog:
+    """Build the catalog from a simulated index's mappings and a ``_field_caps`` answer."""
+    dynamic = [
+        (spec["path_match"], spec["mapping"]["type"])
+        for template in mappings.get("dynamic_templates", [])
+        for spec in template.values()
+        if "path_match" in spec and "type" in spec.get("mapping", {})
+    ]
+    present = {
+        name: {kind for kind in kinds if kind != "unmapped"}
+        for name, kinds in field_caps.get("fields", {}).items()
+    }
+    return FieldCatalog(dict(_flatten(mappings.get("properties", {}))), dynamic, present)
+
+
+# --- answers ---------------------------------------------------------------------
+
+
+def _scope_filters(time_from: str, time_to: str, time_field: str, model: str | None) -> list:
+    filters: list[dict[str, Any]] = [{"range": {time_field: {"gte": time_from, "lte": time_to}}}]
+    if model:
+        filters.append({"term": {"model.name": model}})
+    return filters
+
+
+def lens_request(obj: dict, filters: list[dict]) -> tuple[str, dict]:
+    """(layer id, search body) for each layer of a Lens object, as Kibana would send it."""
+    state = obj["attributes"]["state"]
+    query = state.get("query", {}).get("query", "")
+    scoped = list(filters) + ([lucene(query)] if query else [])
+    (layer_id, layer), *_ = _layers(obj).items()
+    return layer_id, {
+        "size": 0,
+        "track_total_hits": True,
+        "query": {"bool": {"filter": scoped}},
+        "aggs": layer_aggs(layer),
+    }
+
+
+def _visible(obj: dict) -> set[str]:
+    return _accessors(obj["attributes"]["state"].get("visualization", {}))
+
+
+def check_answers(
+    search, objects: list[dict], *, model: str | None = None
+) -> tuple[list[Finding], list[PanelAnswer]]:
+    """Run every Lens layer and every control; empty or failing ones are findings.
+
+    ``search(index, body)`` returns the answer as a dict (the caller owns the client).
+    """
+    views = {o["id"]: o["attributes"] for o in objects if o["type"] == "index-pattern"}
+    findings: list[Finding] = []
+    answers: list[PanelAnswer] = []
+    dashboards = [o for o in objects if o["type"] == "dashboard"]
+    time_range = (
+        (
+            dashboards[0]["attributes"].get("timeFrom", "now-7d"),
+            dashboards[0]["attributes"].get("timeTo", "now"),
+        )
+        if dashboards
+        else ("now-7d", "now")
+    )
+    for obj in objects:
+        if obj["type"] != "lens":
+            continue
+        where = _name(obj)
+        view = views.get(obj["references"][0]["id"]) if obj["references"] else None
+        if view is None:
+            findings.append(Finding(where, "its data view is not in the file"))
+            continue
+        filters = _scope_filters(*time_range, view["timeFieldName"], model)
+        try:
+            layer_id, body = lens_request(obj, filters)
+            answer = search(view["title"], body)
+        except LayerError as error:
+            findings.append(Finding(where, str(error)))
+            continue
+        except ClusterUnavailable:
+            raise
+        except ClusterError as error:  # the cluster's reason is the finding
+            findings.append(Finding(where, f"Elasticsearch refused its query: {error}"))
+            continue
+        total = answer["hits"]["total"]["value"]
+        layer = _layers(obj)[layer_id]
+        rows = layer_rows(layer, answer.get("aggregations", {}), total)
+        shown = _visible(obj) - {c for c, col in layer["columns"].items() if col.get("isBucketed")}
+        filled = [r for r in rows if any(r.get(c) is not None for c in shown)]
+        answers.append(PanelAnswer(obj["attributes"]["title"], total, len(filled)))
+        if total == 0:
+            findings.append(Finding(where, "matches no events", empty=True))
+        elif not filled:
+            findings.append(Finding(where, "answers with no values (every row empty)", empty=True))
+    for obj in dashboards:
+        view_id = next(
+            (r["id"] for r in obj["references"] if r["name"].startswith("controlGroup_")), None
+        )
+        view = views.get(view_id or "")
+        if view is None:
+            continue
+        filters = _scope_filters(*time_range, view["timeFieldName"], model)
+        for control in _controls(obj).values():
+            name = control["explicitInput"]["fieldName"]
+            body = {
+                "size": 0,
+                "query": {"bool": {"filter": filters}},
+                "aggs": {"options": {"terms": {"field": name, "size": 10}}},
+            }
+            try:
+                buckets = search(view["title"], body)["aggregations"]["options"]["buckets"]
+            except ClusterUnavailable:
+                raise
+            except ClusterError as error:
+                findings.append(Finding(_name(obj), f"control on {name} fails: {error}"))
+                continue
+            if not buckets:
+                findings.append(
+                    Finding(_name(obj), f"control on {name} offers no options", empty=True)
+                )
+    return findings, answers
+
+
+def leaf_count(objects: Iterable[dict]) -> int:
+    """Aggregations the Lens objects ask for (reported beside the panel count)."""
+    return sum(
+        len(leaf_columns(layer["columns"]))
+        for obj in objects
+        if obj["type"] == "lens"
+        for layer in _layers(obj).values()
+    )
+
+
+# --- rules and the whole bundle ----------------------------------------------------
+
+
+def check_rules(search, rules: list[dict], catalog: FieldCatalog, time_range, model):
+    """Each rule's fields and query; returns findings and the value per group."""
+    findings: list[Finding] = []
+    values: dict[str, dict[str, float | None]] = {}
+    for body in rules:
+        where = f"rule {body.get('name', body.get('id'))!r}"
+        params = body.get("params") or {}
+        missing = [k for k in ("index", "timeField", "esQuery", "threshold") if k not in params]
+        if body.get("rule_type_id") != RULE_TYPE or missing:
+            findings.append(
+                Finding(where, f"is not an {RULE_TYPE} rule with {missing or 'params'}")
+            )
+            continue
+        for name, use in rule_fields(body):
+            problem = catalog.problem(name, use)
+            if problem:
+                findings.append(Finding(where, problem))
+        try:
+            answer = search(",".join(params["index"]), rule_search(body, *time_range, model))
+        except ClusterUnavailable:
+            raise
+        except ClusterError as error:
+            findings.append(Finding(where, f"Elasticsearch refused its query: {error}"))
+            continue
+        values[body["id"]] = rule_values(body, answer)
+        if answer["hits"]["total"]["value"] == 0:
+            findings.append(Finding(where, "its query matches no events", empty=True))
+    return findings, values
+
+
+def validate(
+    client, ndjson: str, rules: list[dict], *, model: str | None = None, allow_empty: bool = False
+) -> ValidationResult:
+    """Structure, fields and answers of a bundle against the cluster ``client`` talks to."""
+    from mlmon.schema.event import PREDICTIONS_INDEX_PATTERN
+
+    objects, findings = parse_ndjson(ndjson)
+    result = ValidationResult(objects=len(objects), allow_empty=allow_empty)
+    findings += check_structure(objects)
+    with translate_errors():
+        simulated = client.indices.simulate_index_template(
+            name=PREDICTIONS_INDEX_PATTERN.replace("*", "validate")
+        )
+        caps = client.field_caps(
+            index=PREDICTIONS_INDEX_PATTERN,
+            fields="*",
+            ignore_unavailable=True,
+            allow_no_indices=True,
+        )
+    catalog = catalog_from(simulated["template"]["mappings"], dict(caps))
+
+    def search(index: str, body: dict) -> dict:
+        with translate_errors():
+            return dict(client.search(index=index, **body, allow_no_indices=True))
+
+    findings += check_fields(objects, catalog)
+    answer_findings, result.answers = check_answers(search, objects, model=model)
+    dashboards = [o for o in objects if o["type"] == "dashboard"]
+    time_range = (
+        dashboards[0]["attributes"]["timeFrom"] if dashboards else "now-7d",
+        dashboards[0]["attributes"]["timeTo"] if dashboards else "now",
+    )
+    rule_findings, result.rule_values = check_rules(search, rules, catalog, time_range, model)
+    result.findings = findings + answer_findings + rule_findings
+    return result
