@@ -295,6 +295,15 @@ def _visible(obj: dict) -> set[str]:
     return _accessors(obj["attributes"]["state"].get("visualization", {}))
 
 
+def dashboard_time_range(objects: list[dict]) -> tuple[str, str]:
+    """The range the first dashboard opens on: what a user sees first is what is checked."""
+    for obj in objects:
+        if obj["type"] == "dashboard":
+            attributes = obj["attributes"]
+            return attributes.get("timeFrom", "now-7d"), attributes.get("timeTo", "now")
+    return "now-7d", "now"
+
+
 def check_answers(
     search, objects: list[dict], *, model: str | None = None
 ) -> tuple[list[Finding], list[PanelAnswer]]:
@@ -306,14 +315,7 @@ def check_answers(
     findings: list[Finding] = []
     answers: list[PanelAnswer] = []
     dashboards = [o for o in objects if o["type"] == "dashboard"]
-    time_range = (
-        (
-            dashboards[0]["attributes"].get("timeFrom", "now-7d"),
-            dashboards[0]["attributes"].get("timeTo", "now"),
-        )
-        if dashboards
-        else ("now-7d", "now")
-    )
+    time_range = dashboard_time_range(objects)
     for obj in objects:
         if obj["type"] != "lens":
             continue
@@ -443,11 +445,7 @@ def validate(
 
     findings += check_fields(objects, catalog)
     answer_findings, result.answers = check_answers(search, objects, model=model)
-    dashboards = [o for o in objects if o["type"] == "dashboard"]
-    time_range = (
-        dashboards[0]["attributes"]["timeFrom"] if dashboards else "now-7d",
-        dashboards[0]["attributes"]["timeTo"] if dashboards else "now",
-    )
+    time_range = dashboard_time_range(objects)
     rule_findings, result.rule_values = check_rules(search, rules, catalog, time_range, model)
     result.findings = findings + answer_findings + rule_findings
     return result
