@@ -1,6 +1,6 @@
 """Dashboards as code without a cluster: generation, structure, query translation, import.
 
-What the panels answer on real data is tested in tests/integration/test_kibana.py.
+What the panels answer on real data is tested in tests/integration/test_kibana_on_data.py.
 """
 
 from __future__ import annotations
