@@ -190,3 +190,15 @@ def test_outcomes_are_scored_where_label_meets_prediction():
     assert score_outcome(None, {"label": "x"}) == {}
     doc = normalize_event(prediction(actual={"label": "fraud"}))
     assert doc["actual"] == {"label": "fraud", "correct": True}
+
+
+def test_an_indexed_prediction_reads_back_as_it_was_written():
+    """Exports of mlmon's own index (joined actual, scored) re-ingest; scores are recomputed."""
+    written = normalize_event(prediction(actual={"label": "fraud"}))
+    exported = {**written, "actual": {**written["actual"], "timestamp": "2026-11-22T12:00:00Z"}}
+    exported["actual"]["correct"] = not written["actual"]["correct"]  # a stale or forged score
+    again = normalize_event(exported)
+    assert again["actual"]["correct"] == written["actual"]["correct"]
+    assert again["actual"]["timestamp"] == "2026-11-22T12:00:00.000Z"
+    with pytest.raises(InvalidEventError, match="actual has unknown keys"):
+        normalize_event(prediction(actual={"label": "fraud", "labl": "x"}))

@@ -325,6 +325,7 @@ def trace(
             "slices_scored": result.scored,
             "slice_requests": result.requests,
             "slice_requests_by_level": result.levels,
+            "slice_top_k": [[dict(s.key), s.impact] for s in result.top],  # what pruning keeps
         }
     return report
 

@@ -152,6 +152,23 @@ def score_outcome(
     return scored
 
 
+# What the join writes beside the actual's label/value: recomputed, never trusted.
+_SCORED_KEYS = frozenset(
+    {"correct", "error", "abs_error", "squared_error", "abs_percentage_error"}
+)
+
+
+def _joined_actual(raw: Any) -> dict[str, Any]:
+    """An actual inline in a prediction, also as mlmon indexed it (re-ingesting an export)."""
+    if not isinstance(raw, Mapping):
+        return _outcome("actual", raw, with_score=False)
+    given = {k: v for k, v in raw.items() if k not in _SCORED_KEYS and k != "timestamp"}
+    actual = _outcome("actual", given, with_score=False)
+    if raw.get("timestamp") is not None:
+        actual["timestamp"] = normalize_timestamp(raw["timestamp"], field="actual.timestamp")
+    return actual
+
+
 def normalize_event(raw: Any) -> dict[str, Any]:
     """Validate one event (prediction or actual) and return its indexed form.
 
@@ -183,7 +200,7 @@ def normalize_event(raw: Any) -> dict[str, Any]:
         if raw.get("prediction") is not None:
             doc["prediction"] = _outcome("prediction", raw["prediction"], with_score=True)
         if raw.get("actual") is not None:
-            doc["actual"] = _outcome("actual", raw["actual"], with_score=False)
+            doc["actual"] = _joined_actual(raw["actual"])
             doc["actual"].update(score_outcome(doc.get("prediction"), doc["actual"]))
         if raw.get("latency_ms"):
             doc["latency_ms"] = _latency(raw["latency_ms"])

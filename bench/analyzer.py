@@ -1,0 +1,149 @@
+"""3. and 4. The analyzer: `mlmon trace` as events grow, the alternatives, slice search.
+
+For each size the events are loaded once (not timed). Timed, each in a
+fresh child process so its peak RSS is its own:
+
+- `mlmon trace` (the CLI, JSON report), median of ``repeats`` runs, caches
+  cleared before each;
+- scroll-and-pandas: pull every event (point in time + search_after) into a
+  file and compute the same report with mlmon's pandas backend;
+- Evidently's data-drift preset and NannyML's univariate drift over the 20
+  features of the pulled events (they answer only the drift part).
+
+Slice search: pruned against exhaustive enumeration of 2- and 3-feature
+crosses, same top-K, requests and time, in this process.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from bench import dataset
+from bench.common import run_child
+
+
+def _trace_cli(client, n: int, out: Path) -> dict:
+    client.indices.clear_cache(index=dataset.pattern(n))
+    run = run_child(
+        [sys.executable, "-m", "mlmon", "trace", "--model", dataset.model_name(n), "--window",
+         dataset.WINDOW, "--baseline", "training", "--format", "json", "-o", str(out)]
+    )  # fmt: skip
+    if run.returncode != 0:
+        raise RuntimeError(f"mlmon trace failed: {run.stderr}")
+    report = json.loads(out.read_text())
+    return {
+        "seconds": run.seconds,
+        "peak_rss_mb": run.peak_rss_mb,
+        "top_slice": (report.get("slices") or [{}])[0].get("filters"),
+        "requests": report.get("stats", {}).get("slice_requests"),
+    }
+
+
+def trace_scaling(client, sizes: list[int], repeats: int, say=print) -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            load = dataset.ensure(client, n, say=say)
+            runs = [_trace_cli(client, n, Path(tmp) / f"{n}.json") for _ in range(repeats)]
+            rows.append(
+                {
+                    "events": n,
+                    "load_s": load["seconds"],
+                    "trace_s": statistics.median(r["seconds"] for r in runs),
+                    "trace_runs_s": [r["seconds"] for r in runs],
+                    "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+                    "top_slice": runs[0]["top_slice"],
+                    "slice_requests": runs[0]["requests"],
+                }
+            )
+            say(f"  trace {n:,}: {rows[-1]['trace_s']:.2f} s, {rows[-1]['peak_rss_mb']:.0f} MB")
+    return rows
+
+
+def alternatives(client, sizes: list[int], peers_python: str | None, say=print) -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            dataset.ensure(client, n, say=say)
+            file = Path(tmp) / f"pulled-{n}.jsonl"
+            pulled = run_child([sys.executable, "-m", "bench.pull", str(n), str(file), "--trace"])
+            if pulled.returncode != 0:
+                raise RuntimeError(f"pull failed: {pulled.stderr}")
+            detail = json.loads(pulled.stdout.strip().splitlines()[-1])
+            row = {
+                "events": n,
+                "scroll_pandas_s": pulled.seconds,
+                "pull_s": detail["pull_s"],
+                "pandas_trace_s": detail["pandas_trace_s"],
+                "scroll_pandas_peak_rss_mb": pulled.peak_rss_mb,
+                "pulled_mb": detail["bytes"] / 2**20,
+                "same_top_slice": detail["top_slice"],
+            }
+            for tool in ("evidently", "nannyml") if peers_python else ():
+                try:
+                    peer = run_child([peers_python, "-m", "bench.peers", tool, str(file)], timeout=1800)
+                except Exception as error:  # a timeout is a figure too
+                    row[tool] = {"error": str(error)[:200]}
+                    continue
+                if peer.returncode != 0:
+                    row[tool] = {"error": peer.stderr.strip().splitlines()[-1][:200]}
+                    continue
+                figures = json.loads(peer.stdout.strip().splitlines()[-1])
+                row[tool] = {
+                    **figures,
+                    "total_s": detail["pull_s"] + peer.seconds,
+                    "peak_rss_mb": peer.peak_rss_mb,
+                }
+            file.unlink(missing_ok=True)
+            rows.append(row)
+            say(f"  scroll+pandas {n:,}: {row['scroll_pandas_s']:.1f} s")
+    return rows
+
+
+def slice_search(client, sizes: list[int], say=print) -> list[dict]:
+    from mlmon.analysis.trace import TraceSettings
+    from mlmon.tracer import TraceRequest
+    from mlmon.tracer import run as trace_run
+
+    rows = []
+    for n in sizes:
+        dataset.ensure(client, n, say=say)
+        row: dict = {"events": n}
+        for mode, prune in (("pruned", True), ("exhaustive", False)):
+            settings = TraceSettings()
+            settings = replace(settings, slices=replace(settings.slices, prune=prune))
+            client.indices.clear_cache(index=dataset.pattern(n))
+            start = time.perf_counter()
+            report = trace_run(
+                TraceRequest(
+                    model=dataset.model_name(n),
+                    window=dataset.WINDOW,
+                    baseline="training",
+                    settings=settings,
+                ),
+                client_factory=lambda: client,
+            )
+            stats = report["stats"]
+            row[mode] = {
+                "trace_s": time.perf_counter() - start,
+                "slice_requests": stats["slice_requests"],
+                "requests_by_level": stats["slice_requests_by_level"],
+                "slices_scored": stats["slices_scored"],
+                "top_k": stats["slice_top_k"],
+            }
+        row["same_top_k"] = [json.dumps(k, sort_keys=True) for k, _ in row["pruned"]["top_k"]] == [
+            json.dumps(k, sort_keys=True) for k, _ in row["exhaustive"]["top_k"]
+        ]
+        rows.append(row)
+        say(
+            f"  slices {n:,}: pruned {row['pruned']['slice_requests']} requests "
+            f"{row['pruned']['trace_s']:.1f} s, exhaustive {row['exhaustive']['slice_requests']} "
+            f"{row['exhaustive']['trace_s']:.1f} s, same top-K {row['same_top_k']}"
+        )
+    return rows

@@ -1,0 +1,82 @@
+"""Load N synthetic 20-feature events into Elasticsearch once (not timed), reuse them after.
+
+Each size is its own model (``bench-n<N>``), loaded through mlmon's own path
+(normalise, tag, bulk) in chunks, with its training profile registered.
+A model whose index already holds N events is reused, so a second
+`make bench` skips loading. The request cache is switched off on these
+indices, so repeated traces are measured cold rather than served from cache.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from bench.synth import CATEGORICAL, DAYS, END, chunks, raw_events, training_frame
+
+_ISO = "%Y-%m-%dT%H:%M:%SZ"
+WINDOW = f"{(END - timedelta(days=DAYS)).strftime(_ISO)}..{END.strftime(_ISO)}"
+
+
+def model_name(n: int) -> str:
+    return f"bench-n{n}"
+
+
+def pattern(n: int) -> str:
+    return f"mlmon-predictions-{model_name(n)}-*"
+
+
+def count(client, n: int) -> int:
+    found = client.count(index=pattern(n), allow_no_indices=True, ignore_unavailable=True)
+    return found["count"]
+
+
+def register_profile(client, model: str) -> None:
+    from mlmon.baseline import build_profile
+    from mlmon.baseline.store import load_profile, save_profile
+
+    if load_profile(client, model=model, name="training") is not None:
+        return
+    save_profile(
+        client,
+        build_profile(
+            training_frame(20_000),
+            model=model,
+            version="v1",
+            name="training",
+            created_at="2026-11-01T00:00:00.000Z",
+            label_column="label",
+            prediction_column="predicted",
+            score_column="score",
+            categorical=list(CATEGORICAL),
+        ),
+    )
+
+
+def ensure(client, n: int, say=print) -> dict:
+    """Make sure ``bench-n<N>`` holds exactly N events; return how long loading took."""
+    from mlmon.baseline.store import load_profile
+    from mlmon.es.writer import write_events
+    from mlmon.schema.document import normalize_event
+    from mlmon.tagging import compile_rules, tag_event
+
+    model = model_name(n)
+    register_profile(client, model)
+    have = count(client, n)
+    if have == n:
+        return {"loaded": False, "seconds": 0.0}
+    if have:
+        client.indices.delete(index=",".join(client.indices.get(index=pattern(n))))
+    rules = compile_rules(load_profile(client, model=model, name="training"))
+    start = time.perf_counter()
+    done = 0
+    for chunk in chunks(n):
+        docs = (tag_event(normalize_event(raw), rules) for raw in raw_events(chunk.frame, model))
+        result = write_events(client, docs, source="bench")
+        done += result.indexed
+        say(f"  loading {model}: {done:,}/{n:,} ({done / (time.perf_counter() - start):,.0f}/s)")
+    indices = ",".join(client.indices.get(index=pattern(n)))
+    client.indices.put_settings(index=indices, settings={"index.requests.cache.enable": False})
+    client.indices.refresh(index=indices)
+    client.indices.forcemerge(index=indices, max_num_segments=1, wait_for_completion=True)
+    return {"loaded": True, "seconds": time.perf_counter() - start}
