@@ -12,6 +12,7 @@ help:
 	@echo "make demo   the main job, end to end, on a local Elasticsearch"
 	@echo "make test   lint + all tests (starts Elasticsearch if needed)"
 	@echo "make es / es-down   start / stop the local Elasticsearch"
+	@echo "make bench  benchmarks (not in make test): bench/RESULTS.md"
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
@@ -30,8 +31,8 @@ es-down: venv
 	$(MLMON) stack down
 
 lint: venv
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 unit: venv
 	$(BIN)/pytest tests/unit
@@ -45,5 +46,19 @@ test: venv es lint
 demo: venv
 	$(MLMON) demo
 
+# Not part of `make test`. Evidently and NannyML need pandas < 3, so they get a venv of
+# their own; mlmon runs from the main one. Figures: bench/results.json, bench/RESULTS.md.
+PEERS := .venv-peers/bin
+BENCH_ARGS ?=
+
+$(PEERS)/.installed: Makefile
+	$(PYTHON) -m venv .venv-peers
+	$(PEERS)/pip install --quiet --upgrade pip
+	$(PEERS)/pip install --quiet "evidently==0.7.23" "nannyml==0.13.1" "pandas>=2.1,<3" orjson
+	@touch $@
+
+bench: es $(PEERS)/.installed
+	$(BIN)/python -m bench.run --peers-python $(PEERS)/python $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-peers .pytest_cache .ruff_cache

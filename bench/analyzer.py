@@ -87,7 +87,9 @@ def alternatives(client, sizes: list[int], peers_python: str | None, say=print) 
             }
             for tool in ("evidently", "nannyml") if peers_python else ():
                 try:
-                    peer = run_child([peers_python, "-m", "bench.peers", tool, str(file)], timeout=1800)
+                    peer = run_child(
+                        [peers_python, "-m", "bench.peers", tool, str(file)], timeout=1800
+                    )
                 except Exception as error:  # a timeout is a figure too
                     row[tool] = {"error": str(error)[:200]}
                     continue

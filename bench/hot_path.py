@@ -48,9 +48,7 @@ def _events(n: int) -> list[dict]:
     rows = frame[FEATURES].astype(object).where(frame[FEATURES].notna(), None)
     return [
         {"features": f, "prediction": p, "score": s}
-        for f, p, s in zip(
-            rows.to_dict("records"), frame["predicted"], frame["score"], strict=True
-        )
+        for f, p, s in zip(rows.to_dict("records"), frame["predicted"], frame["score"], strict=True)
     ]
 
 
@@ -140,7 +138,10 @@ def _stdlib_logging(events: list[dict]) -> dict:
     for e in events:
         log.info(
             "prediction",
-            extra={"features": e["features"], "prediction": {"label": e["prediction"], "score": e["score"]}},
+            extra={
+                "features": e["features"],
+                "prediction": {"label": e["prediction"], "score": e["score"]},
+            },
         )
     return {"cpu_us_per_event": (time.process_time() - cpu0) / len(events) * 1e6}
 
@@ -154,7 +155,9 @@ def _peer_down(events: list[dict], profile) -> dict:
     with socket.socket() as probe:  # a port that was free a moment ago
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    logger = PredictionLogger("bench-hot", "v1", sink=f"fluentd://127.0.0.1:{port}", profile=profile)
+    logger = PredictionLogger(
+        "bench-hot", "v1", sink=f"fluentd://127.0.0.1:{port}", profile=profile
+    )
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     calls = []
     for e in events:
@@ -191,10 +194,13 @@ def run(n: int = 100_000, repeats: int = 3) -> dict:
             )
     finally:
         peer.kill()
+
     def med(name: str, key: str) -> float:
         return statistics.median(r[name][key] for r in rounds)
 
-    mlmon_cpu, orjson_cpu, stdlib_cpu = (med(k, "cpu_us_per_event") for k in ("mlmon", "orjson", "stdlib"))
+    mlmon_cpu, orjson_cpu, stdlib_cpu = (
+        med(k, "cpu_us_per_event") for k in ("mlmon", "orjson", "stdlib")
+    )
     down = _peer_down(events, profile)
     return {
         "events": n,

@@ -66,8 +66,12 @@ def _plain_bulk(client, raws: list[dict]) -> float:
 
     start = time.perf_counter()
     actions = (
-        {"_op_type": "create", "_index": predictions_index(MODEL_PLAIN, raw["@timestamp"]),
-         "_id": raw["prediction_id"], "_source": raw}
+        {
+            "_op_type": "create",
+            "_index": predictions_index(MODEL_PLAIN, raw["@timestamp"]),
+            "_id": raw["prediction_id"],
+            "_source": raw,
+        }
         for raw in raws
     )
     ok, errors = helpers.bulk(client, actions, chunk_size=1000, raise_on_error=False)

@@ -30,7 +30,9 @@ def _hot_path_profile(n: int = 20_000) -> str:
     profile = hot_path._profile()
     from mlmon.sdk import PredictionLogger
 
-    logger = PredictionLogger("bench-hot", "v1", sink="stdout", profile=profile, stream=io.StringIO())
+    logger = PredictionLogger(
+        "bench-hot", "v1", sink="stdout", profile=profile, stream=io.StringIO()
+    )
     profiler = cProfile.Profile()
     profiler.enable()
     for e in events:
@@ -43,7 +45,9 @@ def _hot_path_profile(n: int = 20_000) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--slice-sizes", default="100000,1000000")
     parser.add_argument("--alternative-sizes", default="10000,100000,1000000")

@@ -141,7 +141,7 @@ def two_proportion_pvalue(k1: int, n1: int, k2: int, n2: int) -> float:
     if variance <= 0:
         return 1.0
     z = (k1 / n1 - k2 / n2) / math.sqrt(variance)
-    return float(2 * sps.norm.sf(abs(z)))
+    return math.erfc(abs(z) / math.sqrt(2))  # = 2·sf(|z|) of the normal; scipy costs 60 µs/call
 
 
 def binary_metrics(tp: float, fp: float, fn: float, tn: float) -> dict[str, float]:

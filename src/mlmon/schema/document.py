@@ -153,9 +153,7 @@ def score_outcome(
 
 
 # What the join writes beside the actual's label/value: recomputed, never trusted.
-_SCORED_KEYS = frozenset(
-    {"correct", "error", "abs_error", "squared_error", "abs_percentage_error"}
-)
+_SCORED_KEYS = frozenset({"correct", "error", "abs_error", "squared_error", "abs_percentage_error"})
 
 
 def _joined_actual(raw: Any) -> dict[str, Any]:
