@@ -723,6 +723,48 @@ def demo(events: int, out: Path, model: str) -> None:
     run_demo(console, events=events, out=out, model=model)
 
 
+# --- retention --------------------------------------------------------------
+
+
+@cli.group()
+def retention() -> None:
+    """Delete old daily indices (predictions, actuals, dead letters) by age."""
+
+
+@retention.command("apply")
+@click.option(
+    "--older-than",
+    default="30d",
+    show_default=True,
+    help="Age past which a day's indices go: 30d, 8w.",
+)
+@click.option("--model", help="Only this model's indices (dead letters are shared: all models).")
+@click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
+def retention_apply(older_than: str, model: str | None, dry_run: bool) -> None:
+    """Delete every mlmon daily index whose day is older than --older-than.
+
+    \b
+    Works on any 8.x cluster (no ILM needed): indices are per model and day,
+    so their names say their age. Profiles are kept. Run it daily (cron, or
+    the compose `retention` service):
+      mlmon retention apply --older-than 30d --dry-run
+    """
+    from mlmon.es.retention import apply, parse_age
+    from mlmon.schema.event import validate_model_name
+
+    age = parse_age(older_than)
+    if model:
+        _checked(validate_model_name, model)
+    result = apply(_client(check_features=False), older_than=age, model=model, dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    for name in result.deleted:
+        console.print(f"  {verb} {name}")
+    console.print(
+        f"Retention {older_than} (days before {result.cutoff.isoformat()}): {verb} "
+        f"{len(result.deleted)} indices, kept {result.kept}."
+    )
+
+
 # --- kibana -----------------------------------------------------------------
 
 _KIBANA_DIR = click.option(

@@ -23,8 +23,15 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 
 
-def test_compose_has_the_five_services_and_named_volumes():
-    assert set(SERVICES) == {"elasticsearch", "kibana", "fluentd", "setup", "kibana-setup"}
+def test_compose_has_the_six_services_and_named_volumes():
+    assert set(SERVICES) == {
+        "elasticsearch",
+        "kibana",
+        "fluentd",
+        "setup",
+        "kibana-setup",
+        "retention",
+    }
     assert set(COMPOSE["volumes"]) == {"es-data", "fluentd-buffer"}
     for name, service in SERVICES.items():
         for volume in service.get("volumes", []):
@@ -192,3 +199,19 @@ def test_kibana_setup_imports_the_committed_objects_for_this_kibana_version():
     help_text = CliRunner().invoke(cli, ["kibana", "import", "--help"]).output
     assert all(option in help_text for option in options)
     assert service["depends_on"]["kibana"]["condition"] == "service_healthy"
+
+
+def test_retention_service_runs_the_retention_command_daily():
+    from click.testing import CliRunner
+
+    from mlmon.cli import cli
+
+    service = SERVICES["retention"]
+    assert service["image"] == SERVICES["setup"]["image"]
+    shell, flag, script = service["entrypoint"]
+    assert (shell, flag) == ("sh", "-c")
+    assert 'mlmon retention apply --older-than "$$MLMON_RETENTION"' in script
+    assert "sleep 86400" in script
+    assert service["environment"]["MLMON_RETENTION"] == "${MLMON_RETENTION:-30d}"
+    help_text = CliRunner().invoke(cli, ["retention", "apply", "--help"]).output
+    assert "--older-than" in help_text

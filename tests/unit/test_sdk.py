@@ -260,3 +260,32 @@ def test_elasticsearch_sink_with_the_cluster_down_counts_drops_without_raising()
         stats = log.stats()
     assert (stats["sent"], stats["dropped_send_failed"]) == (0, 100)
     assert "unreachable" in log.last_error
+
+
+def test_redact_drops_and_hashes_before_anything_leaves_the_process(monkeypatch):
+    from mlmon.sdk import Redact
+
+    sink = CapturingSink()
+    redact = Redact(drop=["features.customer_id"], hash=["features.email", "tags.user"], key="k1")
+    with logger(sink, processors=[redact]) as log:
+        log.prediction(
+            features={"merchant": "a", "customer_id": "C-991", "email": "ann@example.com"},
+            prediction="legit",
+            tags={"user": "ann"},
+        )
+        log.prediction(features={"merchant": "a", "email": "ann@example.com"}, prediction="x")
+    first, second = sink.events
+    raw = orjson.dumps(sink.events)
+    assert b"C-991" not in raw and b"ann@example.com" not in raw and b'"ann"' not in raw
+    assert "customer_id" not in first["features"]
+    assert first["features"]["email"] == second["features"]["email"]  # still joins and slices
+    assert len(first["features"]["email"]) == 32
+    other_key = CapturingSink()
+    with logger(other_key, processors=[Redact(hash=["features.email"], key="k2")]) as log:
+        log.prediction(features={"merchant": "a", "email": "ann@example.com"}, prediction="x")
+    assert other_key.events[0]["features"]["email"] != first["features"]["email"]
+    monkeypatch.delenv("MLMON_HASH_KEY", raising=False)
+    with pytest.raises(ValueError, match="needs key= or MLMON_HASH_KEY"):
+        Redact(hash=["features.email"])
+    monkeypatch.setenv("MLMON_HASH_KEY", "from-env")
+    assert Redact(hash=["features.email"])._key == b"from-env"

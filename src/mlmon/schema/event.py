@@ -144,7 +144,13 @@ def normalize_timestamp(value: Any, *, field: str = "@timestamp") -> str:
     if isinstance(value, (int, float)):
         if not math.isfinite(value):
             raise InvalidEventError(f"{field} is not a finite epoch value")
-        return format_timestamp(datetime.fromtimestamp(value / 1000.0, tz=timezone.utc))
+        try:
+            moment = datetime.fromtimestamp(value / 1000.0, tz=timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            raise InvalidEventError(
+                f"{field} {value!r} is out of range for epoch milliseconds"
+            ) from None
+        return format_timestamp(moment)
     if isinstance(value, str):
         text = value.strip()
         if text.endswith("Z"):

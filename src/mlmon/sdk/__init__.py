@@ -1,7 +1,14 @@
 """Emitting events: ``PredictionLogger``, its structlog processors and sinks."""
 
 from mlmon.sdk.logger import PredictionLogger
-from mlmon.sdk.processors import EventKind, ModelStamper, PredictionId, TimeStamper, Validate
+from mlmon.sdk.processors import (
+    EventKind,
+    ModelStamper,
+    PredictionId,
+    Redact,
+    TimeStamper,
+    Validate,
+)
 from mlmon.sdk.sinks import ElasticsearchSink, FluentdSink, SinkError, StdoutSink, sink_from_url
 
 __all__ = [
@@ -11,6 +18,7 @@ __all__ = [
     "ModelStamper",
     "PredictionId",
     "PredictionLogger",
+    "Redact",
     "SinkError",
     "StdoutSink",
     "TimeStamper",

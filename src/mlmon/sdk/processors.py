@@ -8,8 +8,11 @@ it can, so the per-event work is small.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -91,4 +94,59 @@ class Validate:
         return normalize_event(event_dict)
 
 
-__all__ = ["EventKind", "ModelStamper", "PredictionId", "TimeStamper", "Validate"]
+class Redact:
+    """Drop or hash configured fields before anything leaves the process.
+
+    ``Redact(drop=["features.customer_id"], hash=["features.email"], key=b"...")``:
+    dotted paths into the event; a hashed value becomes ``HMAC-SHA256(key, value)``
+    (first 32 hex digits), so it still joins and slices (same value, same hash)
+    but cannot be reversed or looked up without the key. The key comes from the
+    argument or ``MLMON_HASH_KEY``; hashing without one is refused, because an
+    unkeyed hash of an email address is a lookup table away from the address.
+    Pass it first in ``PredictionLogger(processors=[...])``.
+    """
+
+    def __init__(
+        self,
+        *,
+        drop: Sequence[str] = (),
+        hash: Sequence[str] = (),
+        key: bytes | str | None = None,
+    ) -> None:
+        key = key if key is not None else os.environ.get("MLMON_HASH_KEY")
+        if hash and not key:
+            raise ValueError("Redact(hash=...) needs key= or MLMON_HASH_KEY (a secret)")
+        self._key = key.encode() if isinstance(key, str) else key
+        overlap = set(drop) & set(hash)
+        if overlap:
+            raise ValueError(f"fields both dropped and hashed: {sorted(overlap)}")
+        self._drop = [tuple(path.split(".")) for path in drop]
+        self._hash = [tuple(path.split(".")) for path in hash]
+
+    def _digest(self, value: Any) -> str:
+        assert self._key is not None
+        text = value if isinstance(value, str) else repr(value)
+        return hmac.new(self._key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+    @staticmethod
+    def _parent(event: EventDict, path: tuple[str, ...]) -> dict | None:
+        node: Any = event
+        for part in path[:-1]:
+            node = node.get(part) if isinstance(node, Mapping) else None
+            if node is None:
+                return None
+        return node if isinstance(node, dict) else None
+
+    def __call__(self, _logger: Any, _method: str, event_dict: EventDict) -> EventDict:
+        for path in self._drop:
+            parent = self._parent(event_dict, path)
+            if parent is not None:
+                parent.pop(path[-1], None)
+        for path in self._hash:
+            parent = self._parent(event_dict, path)
+            if parent is not None and parent.get(path[-1]) is not None:
+                parent[path[-1]] = self._digest(parent[path[-1]])
+        return event_dict
+
+
+__all__ = ["EventKind", "ModelStamper", "PredictionId", "Redact", "TimeStamper", "Validate"]

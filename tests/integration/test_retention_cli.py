@@ -1,0 +1,47 @@
+"""`mlmon retention apply` on the real Elasticsearch: old days go, recent days and profiles stay."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from conftest import run_mlmon
+from mlmon.es.writer import write_events
+from mlmon.schema.document import normalize_event
+
+
+def _event(model: str, when: datetime, pid: str) -> dict:
+    return normalize_event(
+        {
+            "@timestamp": when.isoformat(),
+            "model": {"name": model, "version": "v1"},
+            "prediction_id": pid,
+            "features": {"merchant": "a"},
+            "prediction": {"label": "legit"},
+        }
+    )
+
+
+def test_retention_deletes_only_days_past_the_cutoff(es, model):
+    now = datetime.now(timezone.utc)
+    old, recent = now - timedelta(days=40), now - timedelta(days=2)
+    written = write_events(
+        es, [_event(model, old, "p-old"), _event(model, recent, "p-new")], source="test"
+    )
+    assert written.indexed == 2
+    names = set(es.indices.get(index=f"mlmon-predictions-{model}-*"))
+    old_index = f"mlmon-predictions-{model}-{old:%Y.%m.%d}"
+    assert old_index in names
+
+    dry = run_mlmon("retention", "apply", "--older-than", "30d", "--model", model, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert f"would delete {old_index}" in dry.stdout
+    assert es.indices.exists(index=old_index)
+
+    done = run_mlmon("retention", "apply", "--older-than", "30d", "--model", model)
+    assert done.returncode == 0, done.stderr
+    assert "deleted 1 indices" in done.stdout
+    assert not es.indices.exists(index=old_index)
+    assert set(es.indices.get(index=f"mlmon-predictions-{model}-*")) == names - {old_index}
+
+    bad = run_mlmon("retention", "apply", "--older-than", "30 days")
+    assert bad.returncode == 2 and "is not an age like 30d" in bad.stderr
