@@ -275,3 +275,30 @@ def test_a_failed_aggregation_is_a_cluster_error_not_a_traceback(es, model):
     source = ElasticsearchSource(es, Scope(model, None, None, None))
     with pytest.raises(ClusterError, match=r"aggregation over features\.t failed"):
         source.buckets([BucketRequest((Dimension("t", "features.t", "categorical"),))])
+
+
+def test_sampled_crosses_on_elasticsearch_find_the_same_incident(es, scenario_models):
+    """random_sampler estimates the crosses, the leaders are recounted exactly: same answer."""
+    from dataclasses import replace
+
+    from mlmon.analysis.trace import TraceSettings
+    from mlmon.tracer import TraceRequest
+    from mlmon.tracer import run as trace_run
+
+    name = scenario_models["fraud-incident"]
+    settings = TraceSettings()
+
+    def traced(**slice_settings):
+        chosen = replace(settings, slices=replace(settings.slices, **slice_settings))
+        request = TraceRequest(model=name, window=WINDOW, baseline="training", settings=chosen)
+        return trace_run(request, client_factory=lambda: es)
+
+    exact = traced()
+    sampled = traced(sample_above=10_000, sample_rows=4_000)
+    assert sampled["stats"]["slices_sampled"] and not exact["stats"]["slices_sampled"]
+    assert sampled["stats"]["slices_rescored_exactly"] > 0
+    assert sampled["slices"][0]["filters"] == exact["slices"][0]["filters"]
+    assert sampled["slices"][0]["current"] == pytest.approx(exact["slices"][0]["current"])
+    exact_top = [json.dumps(k, sort_keys=True) for k, _ in exact["stats"]["slice_top_k"][:3]]
+    sampled_top = [json.dumps(k, sort_keys=True) for k, _ in sampled["stats"]["slice_top_k"][:3]]
+    assert sampled_top == exact_top

@@ -96,3 +96,30 @@ def test_score_holds_a_new_slice_to_the_baseline_overall():
     assert new.metric_baseline == pytest.approx(0.95)
     assert new.impact == pytest.approx(0.1 * (0.95 - 0.2))
     assert new.arize_impact == pytest.approx((880 / 900) - 0.9)
+
+
+def test_sampled_search_marks_its_requests_and_rescores_the_leaders_exactly(sources):
+    """The pandas backend answers sampled requests exactly, so the sampled path must end
+    with the same ranking as the exact one, having sent sample-marked cross requests."""
+    current, baseline = sources
+    seen = []
+
+    def fetch(requests):
+        seen.extend(requests)
+        return current.buckets(requests), baseline.buckets(requests)
+
+    exact = run(sources, top_k=3, min_support=50)
+    sampled = search(
+        DIMENSIONS,
+        fetch,
+        current.overall(),
+        baseline.overall(),
+        SliceSettings(top_k=3, min_support=50, sample_above=1000, sample_rows=500),
+    )
+    assert sampled.sampled and not exact.sampled
+    assert sampled.rescored >= 9  # top_k × 3 leading crosses and narrower ones inside them
+    assert [(s.key, s.impact) for s in sampled.top] == [(s.key, s.impact) for s in exact.top]
+    crosses = [r for r in seen if len(r.dimensions) > 1]
+    assert crosses and any(r.sample == 500 for r in crosses)
+    assert any(r.sample is None for r in crosses)  # the exact rescoring requests
+    assert len(sampled.levels) == len(exact.levels) + 1

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 
 from mlmon.analysis.dimensions import Dimension, SliceKey
@@ -56,6 +56,10 @@ class SliceSettings:
     max_depth: int = 3
     prune: bool = True
     explained_share: float = 0.8  # a narrower slice with this share of the impact replaces it
+    # Crosses over more rows than this are estimated on a random sample of about
+    # ``sample_rows`` rows, then the leading candidates are counted again exactly.
+    sample_above: int = 500_000
+    sample_rows: int = 250_000
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,8 @@ class SearchResult:
     requests: int  # bucket requests sent to each source
     levels: list[int]  # requests per level
     explained: dict[SliceKey, SliceKey] = field(default_factory=dict)  # broad → narrower
+    sampled: bool = False  # crosses were estimated on a sample, leaders rescored exactly
+    rescored: int = 0  # slices counted again exactly
 
 
 def search(
@@ -167,10 +173,13 @@ def search(
         bound = loss_mass(s.current, metric) / support
         return bound > 0 and bound >= limit
 
+    sampled = overall_current.n > settings.sample_above
     for depth in range(1, settings.max_depth + 1):
         requests = _requests(dimensions, depth, survivors if settings.prune else None)
         if depth > 1 and settings.prune:
             requests = [r for r in requests if all(k for k in (r.keep or ()))]
+        if depth > 1 and sampled:
+            requests = [replace(r, sample=settings.sample_rows) for r in requests]
         levels.append(len(requests))
         if not requests:
             break
@@ -199,8 +208,22 @@ def search(
         if not survivors:
             break
 
-    ranked_all = sorted(eligible(), key=lambda s: (-s.impact, s.depth, s.key))
-    family = max(len(found), 1)
+    scored = len(found)  # the Bonferroni family: every slice looked at, sampled or not
+    rescored = 0
+    if sampled:
+        exact, sent = _rescore_exactly(
+            eligible(), found, fetch, dimensions, overall_current, overall_baseline, settings
+        )
+        levels.append(sent)
+        rescored = len(exact)
+        # Estimates steer the search and containment checks; only exact counts are ranked.
+        estimated = {k for k in found if len(k) > 1 and k not in exact}
+    else:
+        estimated = set()
+    ranked_all = sorted(
+        (s for s in eligible() if s.key not in estimated), key=lambda s: (-s.impact, s.depth, s.key)
+    )
+    family = max(scored, 1)
     marked = [_mark(s, family, settings) for s in ranked_all[: settings.top_k * 3]]
     top = marked[: settings.top_k]
     explained = _explained(marked, found, settings.explained_share)
@@ -211,11 +234,68 @@ def search(
         top=top,
         ranked=ranked,
         called=called,
-        scored=len(found),
+        scored=scored,
         requests=sum(levels),
         levels=levels,
         explained=explained,
+        sampled=sampled,
+        rescored=rescored,
     )
+
+
+def _rescore_exactly(
+    candidates: list[ScoredSlice],
+    found: dict[SliceKey, ScoredSlice],
+    fetch: Fetch,
+    dimensions: Sequence[Dimension],
+    overall_current: Stats,
+    overall_baseline: Stats,
+    settings: SliceSettings,
+) -> tuple[set[SliceKey], int]:
+    """Count the leading sampled crosses again, exactly; returns (their keys, requests).
+
+    The leaders are the ``top_k × 3`` crosses by estimated impact and, for each,
+    the three strongest narrower crosses inside it (what folding compares it
+    with). One request per combination of features, restricted to their
+    values, so the cluster reads only those slices' rows.
+    """
+    ranked = sorted(candidates, key=lambda s: (-s.impact, s.depth, s.key))
+    crosses = [s for s in ranked if s.depth > 1]
+    leaders = [s.key for s in crosses[: settings.top_k * 3]]
+    for key in list(leaders):
+        inside = [s.key for s in crosses if s.depth > len(key) and set(key) < set(s.key)]
+        leaders.extend(k for k in inside[:3] if k not in leaders)
+    by_name = {d.name: d for d in dimensions}
+    groups: dict[tuple[str, ...], list[SliceKey]] = {}
+    for key in leaders:
+        groups.setdefault(tuple(name for name, _ in key), []).append(key)
+    requests = [
+        BucketRequest(
+            tuple(by_name[name] for name in names),
+            tuple(frozenset(dict(key)[name] for key in keys) for name in names),
+        )
+        for names, keys in groups.items()
+    ]
+    if not requests:
+        return set(), 0
+    current, baseline = fetch(requests)
+    for answer, base, keys in zip(current, baseline, groups.values(), strict=True):
+        for key in keys:
+            stats = (answer or {}).get(key)
+            if stats is None:
+                continue
+            own = (base or {}).get(key)
+            fallback = _weakest_parent(key, found, settings.metric) if own is None else None
+            found[key] = score(
+                key,
+                stats,
+                own,
+                overall_current,
+                overall_baseline,
+                settings.metric,
+                fallback=fallback,
+            )
+    return set(leaders), len(requests)
 
 
 def _explained(

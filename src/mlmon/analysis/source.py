@@ -38,10 +38,16 @@ class Scope:
 
 @dataclass(frozen=True)
 class BucketRequest:
-    """Counts per bucket of ``dimensions`` (crossed), keeping only ``keep`` buckets of each."""
+    """Counts per bucket of ``dimensions`` (crossed), keeping only ``keep`` buckets of each.
+
+    ``sample``: a backend may estimate the counts from about this many randomly
+    sampled rows (scaled back up) when it holds many more; ``None`` asks for
+    exact counts. Backends that cannot sample answer exactly.
+    """
 
     dimensions: tuple[Dimension, ...]
     keep: tuple[frozenset[str] | None, ...] | None = None
+    sample: int | None = None
 
     def kept(self, index: int) -> frozenset[str] | None:
         return self.keep[index] if self.keep else None

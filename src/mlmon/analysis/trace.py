@@ -326,6 +326,8 @@ def trace(
             "slice_requests": result.requests,
             "slice_requests_by_level": result.levels,
             "slice_top_k": [[dict(s.key), s.impact] for s in result.top],  # what pruning keeps
+            "slices_sampled": result.sampled,
+            "slices_rescored_exactly": result.rescored,
         }
     return report
 

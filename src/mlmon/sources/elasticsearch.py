@@ -32,6 +32,10 @@ from mlmon.es.client import translate_errors
 from mlmon.schema.event import model_indices
 
 PERCENTS = (50.0, 95.0, 99.0)
+#: Analysis searches may scan millions of documents: give them longer than a CRUD call.
+ANALYSIS_TIMEOUT = 600.0
+#: Fixed, so a sampled answer is the same on every run over the same data.
+SAMPLER_SEED = 20261125
 
 
 def scope_query(scope: Scope) -> dict[str, Any]:
@@ -125,6 +129,36 @@ def dimension_agg(
     return {"filters": {"filters": filters}, "aggs": inner}
 
 
+def keep_query(dimension: Dimension, keep: frozenset[str]) -> dict[str, Any]:
+    """Only documents in the kept buckets: the query narrows what ES reads at all,
+    where ``include`` alone would still visit every document of the scope."""
+    should: list[dict[str, Any]] = []
+    if dimension.kind == "categorical":
+        values = sorted(v for v in keep if v != MISSING)
+        if values:
+            should.append({"terms": {dimension.field: values}})
+    else:
+        for label, gte, lt in dimension.bin_ranges():
+            if label in keep:
+                bounds = {k: v for k, v in (("gte", gte), ("lt", lt)) if v is not None}
+                should.append(
+                    {"range": {dimension.field: bounds}}
+                    if bounds
+                    else {"exists": {"field": dimension.field}}
+                )
+    if MISSING in keep:
+        should.append({"bool": {"must_not": [{"exists": {"field": dimension.field}}]}})
+    return {"bool": {"should": should, "minimum_should_match": 1}}
+
+
+def sample_probability(target: int | None, total: int) -> float | None:
+    """``random_sampler`` takes p < 0.5 (or 1); sample only where it saves at least half."""
+    if not target or total <= 0:
+        return None
+    p = target / total
+    return p if p < 0.5 else None
+
+
 def _walk(
     agg: dict[str, Any], dimensions: Sequence[Dimension], prefix: SliceKey, task: Task
 ) -> dict[SliceKey, Stats]:
@@ -159,25 +193,38 @@ class ElasticsearchSource:
         self.positive = positive
         self.index = model_indices("predictions", scope.model)
         self.requests = 0  # searches sent (each _msearch body counts its searches)
+        self.sampled = 0  # of those, estimated on a random sample
+        self._total: int | None = None
 
     def _search(self, aggs: dict[str, Any]) -> dict[str, Any]:
         self.requests += 1
         with translate_errors():
-            return self.client.search(
-                index=self.index,
-                size=0,
-                query=scope_query(self.scope),
-                aggs=aggs,
-                track_total_hits=True,
-                allow_no_indices=True,
-                ignore_unavailable=True,
-            ).body
+            return (
+                self.client.options(request_timeout=ANALYSIS_TIMEOUT)
+                .search(
+                    index=self.index,
+                    size=0,
+                    query=scope_query(self.scope),
+                    aggs=aggs,
+                    track_total_hits=True,
+                    allow_no_indices=True,
+                    ignore_unavailable=True,
+                )
+                .body
+            )
 
     def overall(self) -> Stats:
         found = self._search(
             {"all": {"filter": {"match_all": {}}, "aggs": stats_aggs(self.task, self.positive)}}
         )
+        self._total = found["aggregations"]["all"]["doc_count"]
         return parse_stats(found["aggregations"]["all"], self.task)
+
+    def total(self) -> int:
+        if self._total is None:
+            self.overall()
+        assert self._total is not None
+        return self._total
 
     def buckets(self, requests: Sequence[BucketRequest]) -> list[dict[SliceKey, Stats] | None]:
         if not requests:
@@ -188,11 +235,24 @@ class ElasticsearchSource:
             for i in reversed(range(len(request.dimensions))):
                 level = dimension_agg(request.dimensions[i], request.kept(i), inner)
                 inner = {"d": level}
+            query = scope_query(self.scope)
+            for i, dimension in enumerate(request.dimensions):
+                kept = request.kept(i)
+                if kept is not None and len(request.dimensions) > 1:
+                    query["bool"]["filter"].append(keep_query(dimension, kept))
+            p = sample_probability(request.sample, self.total()) if request.sample else None
+            if p is not None:
+                self.sampled += 1
+                inner = {
+                    "s": {"random_sampler": {"probability": p, "seed": SAMPLER_SEED}, "aggs": inner}
+                }
             body.append({"index": self.index, "ignore_unavailable": True, "allow_no_indices": True})
-            body.append({"size": 0, "query": scope_query(self.scope), "aggs": inner})
+            body.append({"size": 0, "query": query, "aggs": inner})
         self.requests += len(requests)
         with translate_errors():
-            answer = self.client.msearch(searches=body).body
+            answer = (
+                self.client.options(request_timeout=ANALYSIS_TIMEOUT).msearch(searches=body).body
+            )
         out: list[dict[SliceKey, Stats] | None] = []
         for request, response in zip(requests, answer["responses"], strict=False):
             if "error" in response:
@@ -201,6 +261,8 @@ class ElasticsearchSource:
                     f"aggregation over {request.dimensions[0].field} failed: {reason}"
                 )
             aggs = response.get("aggregations")
+            if aggs and "s" in aggs:  # sampled: counts come back scaled to the whole
+                aggs = aggs["s"]
             out.append(_walk(aggs["d"], request.dimensions, (), self.task) if aggs else {})
         return out
 

@@ -111,7 +111,7 @@ def parse_java_version(text: str) -> int:
     return int(match.group(2) or 0) if major == 1 else major
 
 
-def render_config(*, port: int, data: Path, logs: Path, security: bool) -> str:
+def render_config(*, port: int, data: Path, logs: Path, security: bool, tls: bool = False) -> str:
     """elasticsearch.yml for a single dev node on loopback.
 
     Security is an explicit choice: off for development and tests, on only
@@ -131,6 +131,13 @@ def render_config(*, port: int, data: Path, logs: Path, security: bool) -> str:
         "cluster.routing.allocation.disk.threshold_enabled: false",
         f"xpack.security.enabled: {'true' if security else 'false'}",
     ]
+    if tls:  # HTTPS with the certificates `mlmon.stack.secure` generates into config/certs
+        lines += [
+            "xpack.security.http.ssl.enabled: true",
+            "xpack.security.http.ssl.key: certs/node/node.key",
+            "xpack.security.http.ssl.certificate: certs/node/node.crt",
+            "xpack.security.http.ssl.certificate_authorities: certs/ca/ca.crt",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -159,41 +159,67 @@ def up(
         )
     if current.pid is None and _managed_pid(stack_dir) is not None:
         raise StackError(f"a node from {stack_dir} is running but not answering at {url}")
-    port = parts.port or 9200
-    java = java_home()
+    home = prepare_home(stack_dir, say=say)
+    process = launch(stack_dir, home, port=parts.port or 9200, url=url, security=security, say=say)
+    _wait_healthy(url, process, stack_dir / "logs" / "console.log")
+    return status(url, stack_dir)
+
+
+def prepare_home(
+    stack_dir: Path, *, downloads: Path | None = None, say: Callable[[str], None] = lambda _: None
+) -> Path:
+    """The unpacked distribution in ``stack_dir`` (downloaded once, cached in ``downloads``)."""
     stack_dir.mkdir(parents=True, exist_ok=True)
     home = home_dir(stack_dir)
     if not (home / "bin" / "elasticsearch").is_file():
         say(f"Downloading Elasticsearch {ES_VERSION} (test distribution) with Maven…")
-        archive = fetch_zip(stack_dir / "downloads")
+        archive = fetch_zip(downloads or stack_dir / "downloads")
         say("Unpacking…")
         unpack(archive, stack_dir)
-    data, logs = stack_dir / "data", stack_dir / "logs"
-    for folder in (data, logs):
+    for folder in (stack_dir / "data", stack_dir / "logs"):
         folder.mkdir(exist_ok=True)
+    return home
+
+
+def tool_env(stack_dir: Path, home: Path) -> dict[str, str]:
+    """Environment for the node and its CLI tools (certutil, keystore)."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "ES_JAVA_HOME": str(java_home()),
+        "HOME": str(stack_dir),
+        "ES_PATH_CONF": str(home / "config"),
+        "LANG": "C.UTF-8",
+    }
+
+
+def launch(
+    stack_dir: Path,
+    home: Path,
+    *,
+    port: int,
+    url: str,
+    security: bool,
+    tls: bool = False,
+    say: Callable[[str], None] = lambda _: None,
+) -> subprocess.Popen:
+    """Write the config and start the node as the service user; returns the launcher."""
+    data, logs = stack_dir / "data", stack_dir / "logs"
     (home / "config" / "elasticsearch.yml").write_text(
-        render_config(port=port, data=data, logs=logs, security=security)
+        render_config(port=port, data=data, logs=logs, security=security, tls=tls)
     )
     (home / "config" / "jvm.options.d" / "mlmon.options").write_text(JVM_OPTIONS)
     pid_file = stack_dir / "es.pid"
     pid_file.unlink(missing_ok=True)
     user = _service_user(stack_dir)
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "ES_JAVA_HOME": str(java),
-        "HOME": str(stack_dir),
-        "ES_PATH_CONF": str(home / "config"),
-        "LANG": "C.UTF-8",
-    }
     say(
         f"Starting Elasticsearch on {url} (1 GB heap, single node, security "
-        f"{'on' if security else 'off'})…"
+        f"{'on' if security else 'off'}{', TLS' if tls else ''})…"
     )
     with open(logs / "console.log", "ab") as console:
         process = subprocess.Popen(
             [str(home / "bin" / "elasticsearch"), "-p", str(pid_file)],
             cwd=str(stack_dir),
-            env=env,
+            env=tool_env(stack_dir, home),
             stdout=console,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -211,8 +237,7 @@ def up(
             }
         )
     )
-    _wait_healthy(url, process, logs / "console.log")
-    return status(url, stack_dir)
+    return process
 
 
 def _service_user(stack_dir: Path) -> str | None:
@@ -247,10 +272,15 @@ def _service_user(stack_dir: Path) -> str | None:
     return SERVICE_USER
 
 
-def _wait_healthy(url: str, process: subprocess.Popen, console: Path) -> None:
+def _wait_healthy(
+    url: str,
+    process: subprocess.Popen,
+    console: Path,
+    check: Callable[[str], dict | None] = probe,
+) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
-        health = probe(url)
+        health = check(url)
         if health and health.get("status") in ("green", "yellow"):
             return
         if process.poll() is not None:

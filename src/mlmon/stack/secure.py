@@ -1,0 +1,129 @@
+"""A second local node with security on and HTTPS, to test credentials for real.
+
+The test distribution carries x-pack security. This node gets its own stack
+directory and port, certificates from the distribution's own
+``elasticsearch-certutil`` (a CA and a node certificate for 127.0.0.1), and
+the ``elastic`` password through the keystore's ``bootstrap.password``.
+Nothing here is for production: it is how tests prove roles, API keys and
+certificate checks against a real cluster.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import urllib3
+
+from mlmon.stack.distribution import StackError
+from mlmon.stack.node import (
+    _managed_pid,
+    _wait_healthy,
+    default_stack_dir,
+    down,
+    launch,
+    prepare_home,
+    tool_env,
+)
+
+
+@dataclass(frozen=True)
+class SecureNode:
+    url: str
+    ca_certs: Path
+    password: str  # of the built-in ``elastic`` superuser
+    stack_dir: Path
+
+
+def _tool(stack_dir: Path, home: Path, name: str, *args: str, stdin: str | None = None) -> None:
+    done = subprocess.run(
+        [str(home / "bin" / name), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=tool_env(stack_dir, home),
+        check=False,
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
+        raise StackError(f"{name} {args[0]} failed: {last[:300]}")
+
+
+def _certificates(stack_dir: Path, home: Path) -> Path:
+    """CA and node certificate (127.0.0.1, localhost) in ``config/certs``, made once."""
+    certs = home / "config" / "certs"
+    if (certs / "node" / "node.crt").is_file():
+        return certs / "ca" / "ca.crt"
+    certs.mkdir(parents=True, exist_ok=True)
+    ca_zip, node_zip = stack_dir / "ca.zip", stack_dir / "node.zip"
+    for stale in (ca_zip, node_zip):
+        stale.unlink(missing_ok=True)
+    _tool(
+        stack_dir, home, "elasticsearch-certutil", "ca", "--pem", "--silent", "--out", str(ca_zip)
+    )
+    with zipfile.ZipFile(ca_zip) as archive:
+        archive.extractall(certs)
+    _tool(
+        stack_dir, home, "elasticsearch-certutil", "cert", "--pem", "--silent",
+        "--ca-cert", str(certs / "ca" / "ca.crt"), "--ca-key", str(certs / "ca" / "ca.key"),
+        "--ip", "127.0.0.1", "--dns", "localhost", "--name", "node", "--out", str(node_zip),
+    )  # fmt: skip
+    with zipfile.ZipFile(node_zip) as archive:
+        archive.extractall(certs)
+    return certs / "ca" / "ca.crt"
+
+
+def _keystore(stack_dir: Path, home: Path, password: str) -> None:
+    keystore = home / "config" / "elasticsearch.keystore"
+    if not keystore.is_file():
+        _tool(stack_dir, home, "elasticsearch-keystore", "create")
+    _tool(
+        stack_dir, home, "elasticsearch-keystore", "add", "-x", "-f", "bootstrap.password",
+        stdin=password,
+    )  # fmt: skip
+
+
+def _health_checker(ca_certs: Path, password: str) -> Callable[[str], dict | None]:
+    http = urllib3.PoolManager(
+        ca_certs=str(ca_certs), timeout=urllib3.Timeout(total=2.0), retries=False
+    )
+    headers = urllib3.make_headers(basic_auth=f"elastic:{password}")
+
+    def check(url: str) -> dict | None:
+        try:
+            response = http.request("GET", f"{url}/_cluster/health", headers=headers)
+        except urllib3.exceptions.HTTPError:
+            return None
+        return orjson.loads(response.data) if response.status == 200 else None
+
+    return check
+
+
+def up_secure(
+    *,
+    port: int = 9250,
+    password: str,
+    stack_dir: Path | None = None,
+    say: Callable[[str], None] = lambda _: None,
+) -> SecureNode:
+    """Start (or find) the secure node on https://127.0.0.1:``port``."""
+    stack_dir = stack_dir or default_stack_dir().with_name("stack-secure")
+    url = f"https://127.0.0.1:{port}"
+    home = prepare_home(stack_dir, downloads=default_stack_dir() / "downloads", say=say)
+    ca_certs = _certificates(stack_dir, home)
+    check = _health_checker(ca_certs, password)
+    if _managed_pid(stack_dir) is not None and check(url):
+        return SecureNode(url, ca_certs, password, stack_dir)
+    down(stack_dir)
+    _keystore(stack_dir, home, password)
+    process = launch(stack_dir, home, port=port, url=url, security=True, tls=True, say=say)
+    _wait_healthy(url, process, stack_dir / "logs" / "console.log", check)
+    return SecureNode(url, ca_certs, password, stack_dir)
+
+
+def down_secure(stack_dir: Path | None = None) -> int | None:
+    return down(stack_dir or default_stack_dir().with_name("stack-secure"))

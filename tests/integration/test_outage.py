@@ -1,0 +1,65 @@
+"""Elasticsearch stops and comes back mid-stream: every event is delivered or counted.
+
+The SDK keeps serving (no call blocks), counts what it drops while the
+cluster is away, and delivers again once it is back; the actuals' join
+finishes after the restart. This stops and restarts the suite's own node
+(`mlmon stack down` / `up`), so it takes ~20 s and runs last among the
+integration tests that share the node.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from conftest import run_mlmon
+from mlmon import PredictionLogger
+from mlmon.es.join import join_pending
+from mlmon.schema.event import model_indices
+
+
+def test_a_restart_mid_stream_loses_nothing_unaccounted(es, model):
+    total, down_at, up_at = 600, 200, 400
+    calls_ms: list[float] = []
+    restarted = threading.Event()
+    ids: list[str] = []
+    with PredictionLogger(model, "v1", sink="elasticsearch", retry_for=2.0) as log:
+        for i in range(total):
+            if i == down_at:
+                assert run_mlmon("stack", "down").returncode == 0
+            if i == up_at:
+                up = run_mlmon("stack", "up", timeout=300)
+                assert up.returncode == 0, up.stderr
+                restarted.set()
+            start = time.perf_counter()
+            pid = log.prediction({"merchant": f"m{i % 7}"}, prediction="legit")
+            if pid:
+                log.actual(pid, label="legit" if i % 3 else "fraud")
+                ids.append(pid)
+            calls_ms.append((time.perf_counter() - start) * 1000)
+            time.sleep(0.005)
+        assert log.flush(60)
+        stats = log.stats()
+    assert restarted.is_set()
+    assert max(calls_ms) < 50, "a log call blocked while the cluster was down"
+    emitted = stats["emitted"]
+    assert emitted == 2 * total
+    dropped = stats.get("dropped_send_failed", 0) + stats.get("dropped_queue_full", 0)
+    assert dropped > 0, "the outage should have cost something, or the test did not stop the node"
+    assert stats["sent"] + dropped == emitted, stats  # nothing unaccounted
+
+    predictions, actuals = model_indices("predictions", model), model_indices("actuals", model)
+    es.indices.refresh(index=f"{predictions},{actuals}")
+    indexed = es.count(index=predictions)["count"]
+    stored_actuals = es.count(index=actuals)["count"]
+    assert indexed + stored_actuals == stats["sent"]
+    assert indexed >= total - down_at  # after the restart everything flowed again
+
+    join_pending(es, model=model)
+    es.indices.refresh(index=predictions)
+    joined = es.count(index=predictions, query={"exists": {"field": "actual.label"}})["count"]
+    # every actual whose prediction got in is joined; actuals without one wait, counted
+    pending = es.count(
+        index=actuals, query={"bool": {"must_not": {"exists": {"field": "join.joined_at"}}}}
+    )
+    assert joined + pending["count"] == stored_actuals
