@@ -42,11 +42,16 @@ def _client(*, check_features: bool = True, install_templates: bool = False):
     """
     from mlmon.es.capabilities import check_node
     from mlmon.es.client import connect
+    from mlmon.es.setup import TemplatesNotPermitted
     from mlmon.es.setup import setup as install
 
     client = connect(ConnectionSettings.from_env())
     if install_templates:
-        install(client)  # checks the node too
+        try:
+            install(client)  # checks the node too
+        except TemplatesNotPermitted as error:
+            # A least-privilege writer may not manage templates; say so, and go on writing.
+            err_console.print(f"mlmon: warning: {error}", markup=False)
     elif check_features:
         check_node(client)
     return client

@@ -28,7 +28,8 @@ def test_defaults_and_environment():
         {"MLMON_ES_URL": "localhost:9200"},
         {"MLMON_ES_API_KEY": "k", "MLMON_ES_USER": "u", "MLMON_ES_PASSWORD": "p"},
         {"MLMON_ES_USER": "u"},
-        {"MLMON_ES_CA_CERTS": "/nonexistent/ca.pem"},
+        {"MLMON_ES_URL": "https://127.0.0.1:9200", "MLMON_ES_CA_CERTS": "/nonexistent/ca.pem"},
+        {"MLMON_ES_URL": "http://127.0.0.1:9200", "MLMON_ES_CA_CERTS": __file__},  # CA, no TLS
     ],
 )
 def test_bad_settings_are_usage_errors(env):
@@ -52,3 +53,7 @@ def test_config_is_single_node_loopback_with_explicit_security():
     assert "xpack.security.enabled: true" in render_config(
         port=1, data=Path("/d"), logs=Path("/l"), security=True
     )
+    assert "ssl" not in text
+    tls = render_config(port=1, data=Path("/d"), logs=Path("/l"), security=True, tls=True)
+    assert "xpack.security.http.ssl.enabled: true" in tls
+    assert "xpack.security.http.ssl.certificate_authorities: certs/ca/ca.crt" in tls

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from mlmon.errors import UsageError
+from mlmon.es.client import translate_errors
 
 _DAILY = re.compile(
     r"^mlmon-(?:(?P<kind>predictions|actuals)-(?P<model>.+)|deadletter)-"
@@ -77,16 +78,18 @@ def apply(
 ) -> RetentionResult:
     """Delete (or with ``dry_run`` list) the daily indices older than ``older_than``."""
     cutoff = (today or datetime.now(timezone.utc).date()) - older_than
-    names = list(
-        client.indices.get(
-            index="mlmon-predictions-*,mlmon-actuals-*,mlmon-deadletter-*",
-            allow_no_indices=True,
-            expand_wildcards="open,closed",
+    with translate_errors():
+        names = list(
+            client.indices.get(
+                index="mlmon-predictions-*,mlmon-actuals-*,mlmon-deadletter-*",
+                allow_no_indices=True,
+                expand_wildcards="open,closed",
+            )
         )
-    )
     doomed = expired(names, before=cutoff, model=model)
     if not dry_run:
-        for start in range(0, len(doomed), batch):
-            client.indices.delete(index=",".join(doomed[start : start + batch]))
+        with translate_errors():
+            for start in range(0, len(doomed), batch):
+                client.indices.delete(index=",".join(doomed[start : start + batch]))
     daily = [n for n in names if index_day(n) is not None]
     return RetentionResult(cutoff=cutoff, deleted=doomed, kept=len(daily) - len(doomed))

@@ -52,6 +52,11 @@ class ConnectionSettings:
             )
         if bool(self.username) != bool(self.password):
             raise UsageError("MLMON_ES_USER and MLMON_ES_PASSWORD go together: set both or neither")
+        if self.ca_certs and parts.scheme != "https":
+            raise UsageError(
+                f"MLMON_ES_CA_CERTS is set but MLMON_ES_URL {self.url!r} is not https: "
+                "use https:// (or unset MLMON_ES_CA_CERTS)"
+            )
         if self.ca_certs and not os.path.isfile(self.ca_certs):
             raise UsageError(f"MLMON_ES_CA_CERTS {self.ca_certs!r} is not a readable file")
 

@@ -11,8 +11,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from elasticsearch import Elasticsearch, NotFoundError
+from elasticsearch import AuthorizationException, Elasticsearch, NotFoundError
 
+from mlmon.errors import ClusterUnavailable
 from mlmon.es.capabilities import NodeInfo, check_node
 from mlmon.es.client import translate_errors
 from mlmon.resources import pipelines_dir
@@ -44,25 +45,42 @@ def load_templates(folder: Path | None = None) -> dict[str, dict[str, dict]]:
     }
 
 
+class TemplatesNotPermitted(ClusterUnavailable):
+    """Templates need installing and the credentials may not (no manage_index_templates)."""
+
+
 def setup(client: Elasticsearch) -> SetupResult:
     """Check the node, then put each template whose stored version or body differs."""
     node = check_node(client)
     templates = load_templates()
-    changes = []
-    with translate_errors():
-        for name, body in templates["component"].items():
-            current = _current_component(client, name)
-            action = _action(current, body)
-            if action != "unchanged":
-                client.cluster.put_component_template(name=name, **body)
-            changes.append(TemplateChange("component", name, action, body["version"]))
-        for name, body in templates["index"].items():
-            current = _current_index_template(client, name)
-            action = _action(current, body)
-            if action != "unchanged":
-                client.indices.put_index_template(name=name, **body)
-            changes.append(TemplateChange("index", name, action, body["version"]))
+    try:
+        with translate_errors():
+            changes = _install(client, templates)
+    except ClusterUnavailable as error:
+        if isinstance(error.__cause__, AuthorizationException):
+            raise TemplatesNotPermitted(
+                "these credentials may not manage index templates (403) and mlmon's are "
+                "missing or out of date; run `mlmon setup` once as an administrator "
+                "(manage_index_templates)"
+            ) from error
+        raise
     return SetupResult(node=node, changes=tuple(changes))
+
+
+def _install(client: Elasticsearch, templates: dict[str, dict[str, dict]]) -> list[TemplateChange]:
+    """Put what differs (reading templates needs only ``monitor``; writing, more)."""
+    changes = []
+    for name, body in templates["component"].items():
+        action = _action(_current_component(client, name), body)
+        if action != "unchanged":
+            client.cluster.put_component_template(name=name, **body)
+        changes.append(TemplateChange("component", name, action, body["version"]))
+    for name, body in templates["index"].items():
+        action = _action(_current_index_template(client, name), body)
+        if action != "unchanged":
+            client.indices.put_index_template(name=name, **body)
+        changes.append(TemplateChange("index", name, action, body["version"]))
+    return changes
 
 
 def _action(current: dict | None, wanted: dict) -> str:
