@@ -34,6 +34,18 @@ Exit codes: 0 success, 1 error, 2 bad arguments or input,
 3 Elasticsearch unreachable or refusing."""
 
 
+def _model_name(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Every --model is checked before use: a name, never a pattern or query syntax."""
+    if value is None:
+        return None
+    from mlmon.schema.event import validate_model_name
+
+    try:
+        return validate_model_name(value)
+    except ValueError as exc:
+        raise UsageError(f"--model: {exc}") from None
+
+
 def _client(*, check_features: bool = True, install_templates: bool = False):
     """Connect and check the node once: a missing feature fails here, in one line.
 
@@ -184,7 +196,12 @@ def baseline() -> None:
 
 
 @baseline.command("register")
-@click.option("--model", required=True, help="Model name (lowercase, digits, '_' or '-').")
+@click.option(
+    "--model",
+    callback=_model_name,
+    required=True,
+    help="Model name (lowercase, digits, '_' or '-').",
+)
 @click.option("--version", "version", required=True, help="Model version, e.g. v1.")
 @click.option(
     "--name",
@@ -272,7 +289,7 @@ def _metrics(performance: dict) -> str:
 
 
 @baseline.command("list")
-@click.option("--model", help="Only this model's profiles.")
+@click.option("--model", callback=_model_name, help="Only this model's profiles.")
 def baseline_list(model: str | None) -> None:
     """List registered profiles, newest first."""
     from mlmon.baseline.store import list_profiles
@@ -323,7 +340,9 @@ def ingest(file: Path, profile_name: str | None) -> None:
 
 
 @cli.command()
-@click.option("--model", required=True, help="Model whose untagged predictions to tag.")
+@click.option(
+    "--model", callback=_model_name, required=True, help="Model whose untagged predictions to tag."
+)
 @click.option("--since", help="Only events at or after this time (ISO-8601 or now-7d).")
 @click.option("--profile", "profile_name", help="Profile name to tag against (default: newest).")
 def tag(model: str, since: str | None, profile_name: str | None) -> None:
@@ -348,7 +367,9 @@ def tag(model: str, since: str | None, profile_name: str | None) -> None:
 
 
 @cli.command()
-@click.option("--model", help="Only this model's actuals (default: all models).")
+@click.option(
+    "--model", callback=_model_name, help="Only this model's actuals (default: all models)."
+)
 def join(model: str | None) -> None:
     """Join pending actuals (ground truth) to their predictions.
 
@@ -402,7 +423,13 @@ def join(model: str | None) -> None:
     show_default=True,
     help="Sink: elasticsearch, stdout, or fluentd://host:port.",
 )
-@click.option("--model", default="fraud", show_default=True, help="Model name to log under.")
+@click.option(
+    "--model",
+    callback=_model_name,
+    default="fraud",
+    show_default=True,
+    help="Model name to log under.",
+)
 @click.option(
     "--truth",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -486,7 +513,7 @@ def simulate(
 
 
 @cli.command()
-@click.option("--model", required=True, help="Model to trace.")
+@click.option("--model", callback=_model_name, required=True, help="Model to trace.")
 @click.option("--version", "version", help="Only this model version (default: all versions).")
 @click.option(
     "--window",
@@ -743,7 +770,11 @@ def retention() -> None:
     show_default=True,
     help="Age past which a day's indices go: 30d, 8w.",
 )
-@click.option("--model", help="Only this model's indices (dead letters are shared: all models).")
+@click.option(
+    "--model",
+    callback=_model_name,
+    help="Only this model's indices (dead letters are shared: all models).",
+)
 @click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
 def retention_apply(older_than: str, model: str | None, dry_run: bool) -> None:
     """Delete every mlmon daily index whose day is older than --older-than.
@@ -843,7 +874,11 @@ def kibana_export(folder, categorical, numeric, lookup, watch_unseen, check) -> 
 
 @kibana.command("validate")
 @_KIBANA_DIR
-@click.option("--model", help="Scope every panel to this model, as the Model control would.")
+@click.option(
+    "--model",
+    callback=_model_name,
+    help="Scope every panel to this model, as the Model control would.",
+)
 @click.option(
     "--allow-empty",
     is_flag=True,
