@@ -40,6 +40,7 @@ def test_a_restart_mid_stream_loses_nothing_unaccounted(es, model):
             time.sleep(0.005)
         assert log.flush(60)
         stats = log.stats()
+    print("outage stats", stats, "max call ms", round(max(calls_ms), 2))
     assert restarted.is_set()
     assert max(calls_ms) < 50, "a log call blocked while the cluster was down"
     emitted = stats["emitted"]
