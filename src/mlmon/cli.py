@@ -171,19 +171,32 @@ def stack_status() -> None:
 
 
 @cli.command()
-def setup() -> None:
+@click.option(
+    "--security",
+    is_flag=True,
+    help="Also put mlmon's roles, the users whose MLMON_*_PASSWORD is set, and "
+    "kibana_system's password from KIBANA_PASSWORD (needs a security administrator).",
+)
+def setup(security: bool) -> None:
     """Install mlmon's index templates (idempotent, versioned).
 
     Checks first that the node has every API and aggregation mlmon relies on.
-    The templates are the JSON files in pipelines/elasticsearch.
+    The templates are the JSON files in pipelines/elasticsearch; the roles
+    (mlmon_writer, mlmon_reader, mlmon_retention) are in its security/ folder.
     """
     from mlmon.es.setup import setup as install
 
-    result = install(_client(check_features=False))  # setup checks the node itself
+    client = _client(check_features=False)  # setup checks the node itself
+    result = install(client)
     for change in result.changes:
         console.print(
             f"  {change.kind:9} template {change.name:18} v{change.version}  {change.action}"
         )
+    if security:
+        from mlmon.es.security import install_security
+
+        for action in install_security(client):
+            console.print(f"  security  {action}")
     console.print(f"Elasticsearch {result.node.version}: templates ready.")
 
 

@@ -24,25 +24,9 @@ from elasticsearch import AuthorizationException, Elasticsearch
 
 from conftest import run_mlmon, unique_model
 from mlmon import PredictionLogger
+from mlmon.es.security import roles
 from mlmon.es.settings import ConnectionSettings
 from mlmon.stack.secure import down_secure, up_secure
-
-# Services, Fluentd and `mlmon ingest`: write events, and join actuals (which reads and
-# updates by id and refreshes). No templates, no deletes, nothing outside mlmon's indices.
-WRITER = {
-    "cluster": ["monitor"],
-    "indices": [
-        {
-            "names": ["mlmon-predictions-*", "mlmon-actuals-*", "mlmon-deadletter-*"],
-            "privileges": ["create_doc", "create_index", "index", "write", "read", "maintenance"],
-        },
-        {"names": ["mlmon-profiles"], "privileges": ["read"]},
-    ],
-}
-READER = {
-    "cluster": ["monitor"],
-    "indices": [{"names": ["mlmon-*"], "privileges": ["read", "view_index_metadata"]}],
-}
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +35,7 @@ def secure(tmp_path_factory):
     keys = {name: "Pw-" + secrets.token_urlsafe(12) for name in ("writer", "reader")}
     node = up_secure(
         password=password,
-        roles={"mlmon_writer": WRITER, "mlmon_reader": READER},
+        roles=roles(),  # the shipped definitions (pipelines/elasticsearch/security)
         users={name: (keys[name], f"mlmon_{name}") for name in keys},
     )
     admin = Elasticsearch(node.url, basic_auth=("elastic", password), ca_certs=str(node.ca_certs))

@@ -23,8 +23,9 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 
 
-def test_compose_has_the_six_services_and_named_volumes():
+def test_compose_has_the_seven_services_and_named_volumes():
     assert set(SERVICES) == {
+        "certs",
         "elasticsearch",
         "kibana",
         "fluentd",
@@ -32,7 +33,7 @@ def test_compose_has_the_six_services_and_named_volumes():
         "kibana-setup",
         "retention",
     }
-    assert set(COMPOSE["volumes"]) == {"es-data", "fluentd-buffer"}
+    assert set(COMPOSE["volumes"]) == {"certs", "es-data", "fluentd-buffer"}
     for name, service in SERVICES.items():
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
@@ -69,8 +70,11 @@ def test_ports_and_environment_agree_with_sdk_and_cli_defaults():
     es_port = urlsplit(DEFAULT_URL).port
     assert f"127.0.0.1:{es_port}:9200" in SERVICES["elasticsearch"]["ports"]
     assert "127.0.0.1:24224:24224" in SERVICES["fluentd"]["ports"]
-    for name in ("fluentd", "setup"):
-        assert SERVICES[name]["environment"]["MLMON_ES_URL"] == "http://elasticsearch:9200"
+    for name in ("fluentd", "setup", "retention"):
+        environment = SERVICES[name]["environment"]
+        assert environment["MLMON_ES_URL"] == "https://elasticsearch:9200"
+        assert environment["MLMON_ES_CA_CERTS"] == "/certs/ca/ca.crt"
+        assert "certs:/certs:ro" in SERVICES[name]["volumes"]
     assert SERVICES["elasticsearch"]["environment"]["discovery.type"] == "single-node"
     assert SERVICES["setup"]["restart"] == "no"
 
@@ -215,3 +219,43 @@ def test_retention_service_runs_the_retention_command_daily():
     assert service["environment"]["MLMON_RETENTION"] == "${MLMON_RETENTION:-30d}"
     help_text = CliRunner().invoke(cli, ["retention", "apply", "--help"]).output
     assert "--older-than" in help_text
+
+
+def test_security_is_on_with_tls_and_each_service_has_its_own_credentials():
+    es = SERVICES["elasticsearch"]["environment"]
+    assert es["xpack.security.enabled"] == "true"
+    assert es["xpack.security.http.ssl.enabled"] == "true"
+    assert es["xpack.security.transport.ssl.enabled"] == "true"
+    kibana = SERVICES["kibana"]["environment"]
+    assert kibana["ELASTICSEARCH_HOSTS"] == '["https://elasticsearch:9200"]'
+    assert kibana["ELASTICSEARCH_USERNAME"] == "kibana_system"
+    assert kibana["ELASTICSEARCH_SSL_CERTIFICATEAUTHORITIES"].endswith("ca/ca.crt")
+    users = {name: SERVICES[name]["environment"].get("MLMON_ES_USER") for name in SERVICES}
+    assert users["fluentd"] == "mlmon_writer"
+    assert users["retention"] == "mlmon_retention"
+    assert users["setup"] == "elastic" and users["kibana-setup"] == "elastic"
+    # Secrets come from .env only: never a literal password in the compose file.
+    for name, service in SERVICES.items():
+        for key, value in (service.get("environment") or {}).items():
+            if "PASSWORD" in key or "ENCRYPTIONKEY" in key:
+                assert str(value).startswith("${"), (name, key)
+    # .env is untracked; its template names every variable the compose file needs.
+    needed = set(re.findall(r"\$\{([A-Z_]+)", (ROOT / "docker-compose.yml").read_text()))
+    template = (ROOT / ".env.example").read_text()
+    assert all(f"\n{name}=" in template for name in needed), needed
+    assert ".env" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_roles_in_compose_setup_are_the_shipped_ones():
+    from mlmon.es.security import USERS, roles
+
+    shipped = roles()
+    assert {role for _, role in USERS.values()} <= set(shipped)
+    writer = shipped["mlmon_writer"]["indices"]
+    assert not any("delete_index" in block["privileges"] for block in writer)
+    reader = shipped["mlmon_reader"]["indices"]
+    assert all(set(block["privileges"]) <= {"read", "view_index_metadata"} for block in reader)
+    script = (ROOT / "pipelines/setup/setup.sh").read_text()
+    assert "mlmon setup --security" in script
+    for name in ("MLMON_WRITER_PASSWORD", "MLMON_READER_PASSWORD", "MLMON_RETENTION_PASSWORD"):
+        assert name in SERVICES["setup"]["environment"]
