@@ -57,3 +57,49 @@ def test_config_is_single_node_loopback_with_explicit_security():
     tls = render_config(port=1, data=Path("/d"), logs=Path("/l"), security=True, tls=True)
     assert "xpack.security.http.ssl.enabled: true" in tls
     assert "xpack.security.http.ssl.certificate_authorities: certs/ca/ca.crt" in tls
+
+
+def test_transient_errors_are_retried_with_backoff_and_others_are_not():
+    import elastic_transport
+    import elasticsearch
+
+    from mlmon.es.client import with_backoff
+
+    waits: list[float] = []
+    calls = iter(
+        [
+            elastic_transport.ConnectionError("node restarting"),
+            elasticsearch.ApiError(
+                "too many requests",
+                meta=elastic_transport.ApiResponseMeta(429, "1.1", {}, 0.0, None),
+                body={},
+            ),
+            "answer",
+        ]
+    )
+
+    def call():
+        item = next(calls)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    assert with_backoff(call, sleep=waits.append) == "answer"
+    assert waits == [0.5, 1.0]
+
+    def refused():
+        raise elasticsearch.ApiError(
+            "forbidden", meta=elastic_transport.ApiResponseMeta(403, "1.1", {}, 0.0, None), body={}
+        )
+
+    waits.clear()
+    with pytest.raises(elasticsearch.ApiError):
+        with_backoff(refused, sleep=waits.append)
+    assert waits == []
+
+    def down():
+        raise elastic_transport.ConnectionError("down")
+
+    with pytest.raises(elastic_transport.ConnectionError):
+        with_backoff(down, sleep=waits.append)
+    assert waits == [0.5, 1.0, 2.0]  # four attempts, then the one-line error

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import elastic_transport
 import elasticsearch
@@ -11,6 +13,8 @@ from elasticsearch import Elasticsearch
 
 from mlmon.errors import ClusterError, ClusterUnavailable
 from mlmon.es.settings import ConnectionSettings
+
+T = TypeVar("T")
 
 
 def connect(settings: ConnectionSettings | None = None, *, check: bool = True) -> Elasticsearch:
@@ -24,8 +28,42 @@ def connect(settings: ConnectionSettings | None = None, *, check: bool = True) -
     client = Elasticsearch(**settings.client_options())  # type: ignore[arg-type]
     if check:
         with translate_errors(settings.url):
-            client.cluster.health()
+            with_backoff(client.cluster.health)
     return client
+
+
+#: Worth another try: the node restarting, overloaded (429) or briefly unavailable.
+TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
+
+
+def is_transient(error: BaseException) -> bool:
+    if isinstance(error, elastic_transport.ConnectionError | elastic_transport.ConnectionTimeout):
+        return not isinstance(error, elastic_transport.TlsError)  # a bad certificate stays bad
+    return isinstance(error, elasticsearch.ApiError) and error.meta.status in TRANSIENT_STATUSES
+
+
+def with_backoff(
+    call: Callable[[], T],
+    *,
+    attempts: int = 4,
+    first_wait: float = 0.5,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """``call()``, again after 0.5, 1 and 2 s when it fails transiently (then it raises).
+
+    For the CLI's reads: a node that restarts or sheds load (429) mid-trace
+    costs a few seconds, not the on-call engineer's report.
+    """
+    wait = first_wait
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except Exception as error:
+            if attempt == attempts or not is_transient(error):
+                raise
+            sleep(wait)
+            wait *= 2
+    raise AssertionError("unreachable")
 
 
 @contextmanager

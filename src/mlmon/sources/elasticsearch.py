@@ -28,7 +28,7 @@ from mlmon.analysis.source import (
     ScoreHistogram,
 )
 from mlmon.errors import ClusterError
-from mlmon.es.client import translate_errors
+from mlmon.es.client import translate_errors, with_backoff
 from mlmon.schema.event import model_indices
 
 PERCENTS = (50.0, 95.0, 99.0)
@@ -198,19 +198,20 @@ class ElasticsearchSource:
 
     def _search(self, aggs: dict[str, Any]) -> dict[str, Any]:
         self.requests += 1
+        client = self.client.options(request_timeout=ANALYSIS_TIMEOUT)
         with translate_errors():
-            return (
-                self.client.options(request_timeout=ANALYSIS_TIMEOUT)
-                .search(
-                    index=self.index,
-                    size=0,
-                    query=scope_query(self.scope),
-                    aggs=aggs,
-                    track_total_hits=True,
-                    allow_no_indices=True,
-                    ignore_unavailable=True,
+            return with_backoff(
+                lambda: (
+                    client.search(
+                        index=self.index,
+                        size=0,
+                        query=scope_query(self.scope),
+                        aggs=aggs,
+                        track_total_hits=True,
+                        allow_no_indices=True,
+                        ignore_unavailable=True,
+                    ).body
                 )
-                .body
             )
 
     def overall(self) -> Stats:
@@ -249,10 +250,9 @@ class ElasticsearchSource:
             body.append({"index": self.index, "ignore_unavailable": True, "allow_no_indices": True})
             body.append({"size": 0, "query": query, "aggs": inner})
         self.requests += len(requests)
+        client = self.client.options(request_timeout=ANALYSIS_TIMEOUT)
         with translate_errors():
-            answer = (
-                self.client.options(request_timeout=ANALYSIS_TIMEOUT).msearch(searches=body).body
-            )
+            answer = with_backoff(lambda: client.msearch(searches=body).body)
         out: list[dict[SliceKey, Stats] | None] = []
         for request, response in zip(requests, answer["responses"], strict=False):
             if "error" in response:
