@@ -8,6 +8,7 @@ import math
 
 import orjson
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -128,3 +129,35 @@ def test_a_huge_string_is_refused_not_truncated_silently():
         assert "features.merchant" in str(error)
     else:
         raise AssertionError("a huge string was accepted")
+
+
+@pytest.fixture(scope="module")
+def sdk():
+    from mlmon import PredictionLogger
+    from mlmon.testing import CapturingSink
+
+    sink = CapturingSink()
+    with PredictionLogger("fraud", "v1", sink=sink, profile=PROFILE, strict=False) as log:
+        yield log, sink
+
+
+@settings(
+    max_examples=60,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    deadline=None,
+)
+@given(batches=st.lists(st.dictionaries(feature_names, json_like, max_size=5), max_size=20))
+def test_the_sdk_sends_or_counts_every_call_and_never_raises_when_not_strict(sdk, batches):
+    log, sink = sdk
+    before, already = log.stats(), len(sink.events)
+    returned = [log.prediction(features, prediction="legit") for features in batches]
+    assert log.flush(10)
+    after = log.stats()
+    new = sink.events[already:]
+    assert [r for r in returned if r is not None] == [e["prediction_id"] for e in new]
+    emitted = after["emitted"] - before["emitted"]
+    invalid = after.get("invalid", 0) - before.get("invalid", 0)
+    assert emitted + invalid == len(batches) and emitted == len(new)
+    for event in new:
+        orjson.dumps(event)
+        assert event["quality"]["profile"] == PROFILE.profile_id

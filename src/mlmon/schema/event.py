@@ -122,9 +122,22 @@ def normalize_features(
         )
     out: dict[str, Scalar] = {}
     for name, value in features.items():
-        validate_feature_name(name)
-        out[name] = normalize_value(f"{field}.{name}", value)
+        if name not in _VALID_NAMES:
+            validate_feature_name(name)
+            if len(_VALID_NAMES) < 100_000:
+                _VALID_NAMES.add(name)
+        kind = type(value)  # fast paths for what services send most: text and floats
+        if (kind is str and len(value) <= MAX_STRING_LENGTH) or (
+            kind is float and math.isfinite(value)
+        ):
+            out[name] = value
+        else:
+            out[name] = normalize_value(f"{field}.{name}", value)
     return out
+
+
+#: Feature names already validated (names repeat on every event of a model).
+_VALID_NAMES: set[str] = set()
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -133,6 +146,9 @@ def format_timestamp(moment: datetime) -> str:
         raise InvalidEventError("timestamp has no time zone; pass an aware datetime (UTC)")
     moment = moment.astimezone(timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+_CANONICAL_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\Z")
 
 
 def normalize_timestamp(value: Any, *, field: str = "@timestamp") -> str:
@@ -151,6 +167,13 @@ def normalize_timestamp(value: Any, *, field: str = "@timestamp") -> str:
                 f"{field} {value!r} is out of range for epoch milliseconds"
             ) from None
         return format_timestamp(moment)
+    if isinstance(value, str) and _CANONICAL_TIMESTAMP.match(value):
+        try:  # already in the one form events carry: check it is a real date, keep it
+            datetime.fromisoformat(value[:-1])
+        except ValueError:
+            pass
+        else:
+            return value
     if isinstance(value, str):
         text = value.strip()
         if text.endswith("Z"):

@@ -17,7 +17,6 @@ import json
 import queue
 import threading
 import time
-import uuid
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -28,7 +27,7 @@ import structlog
 
 from mlmon.errors import InvalidEventError, ProfileError
 from mlmon.es.settings import ConnectionSettings
-from mlmon.sdk.processors import EventKind, ModelStamper, TimeStamper, Validate
+from mlmon.sdk.processors import EventKind, ModelStamper, TimeStamper, Validate, new_id
 from mlmon.sdk.sinks import Sink, sink_from_url
 from mlmon.sdk.stats import Counters
 from mlmon.sdk.worker import Worker
@@ -202,7 +201,7 @@ class PredictionLogger:
         timestamp: datetime | str | None = None,
     ) -> str | None:
         """Log one prediction; returns its id (for :meth:`actual`), or None if skipped."""
-        pid = prediction_id or uuid.uuid4().hex
+        pid = prediction_id or new_id()
         fields: dict[str, Any] = {"prediction_id": pid, "features": features}
         outcome = {
             k: v
