@@ -35,6 +35,9 @@ def markdown(r: dict) -> str:
         "measured in the same run. Regenerate with `make bench` (figures in `results.json`).",
         "",
     ]
+    if r.get("section_started"):
+        when = ", ".join(f"{name} {at}" for name, at in r["section_started"].items())
+        lines += [f"Sections measured at: {when}.", ""]
     if "hot_path" in r:
         h = r["hot_path"]
         d = h["peer_down"]
