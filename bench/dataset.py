@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from bench.synth import CATEGORICAL, DAYS, END, chunks, raw_events, training_frame
+from bench.synth import DAYS, END, chunks, profile, raw_events
 
 _ISO = "%Y-%m-%dT%H:%M:%SZ"
 WINDOW = f"{(END - timedelta(days=DAYS)).strftime(_ISO)}..{END.strftime(_ISO)}"
@@ -32,25 +32,10 @@ def count(client, n: int) -> int:
 
 
 def register_profile(client, model: str) -> None:
-    from mlmon.baseline import build_profile
     from mlmon.baseline.store import load_profile, save_profile
 
-    if load_profile(client, model=model, name="training") is not None:
-        return
-    save_profile(
-        client,
-        build_profile(
-            training_frame(20_000),
-            model=model,
-            version="v1",
-            name="training",
-            created_at="2026-11-01T00:00:00.000Z",
-            label_column="label",
-            prediction_column="predicted",
-            score_column="score",
-            categorical=list(CATEGORICAL),
-        ),
-    )
+    if load_profile(client, model=model, name="training") is None:
+        save_profile(client, profile(model))
 
 
 def ensure(client, n: int, say=print) -> dict:

@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 
 import orjson
 
-from bench.synth import CATEGORICAL, FEATURES, chunks, training_frame
+from bench.synth import FEATURES, chunks, profile
 
 _DISCARD = """
 import socket, sys, threading
@@ -53,19 +53,7 @@ def _events(n: int) -> list[dict]:
 
 
 def _profile():
-    from mlmon.baseline import build_profile
-
-    return build_profile(
-        training_frame(5000),
-        model="bench-hot",
-        version="v1",
-        name="training",
-        created_at="2026-11-01T00:00:00.000Z",
-        label_column="label",
-        prediction_column="predicted",
-        score_column="score",
-        categorical=list(CATEGORICAL),
-    )
+    return profile("bench-hot", 5000)
 
 
 def _mlmon(events: list[dict], port: int, profile) -> dict:

@@ -14,7 +14,7 @@ import time
 
 from elasticsearch import helpers
 
-from bench.synth import CATEGORICAL, FEATURES, chunks, raw_events, training_frame
+from bench.synth import FEATURES, chunks, profile, raw_events
 
 MODEL_MLMON, MODEL_PLAIN = "bench-ingest-mlmon", "bench-ingest-plain"
 
@@ -31,21 +31,9 @@ def _drop(client, model: str) -> None:
 
 
 def _rules():
-    from mlmon.baseline import build_profile
     from mlmon.tagging import compile_rules
 
-    profile = build_profile(
-        training_frame(5000),
-        model=MODEL_MLMON,
-        version="v1",
-        name="training",
-        created_at="2026-11-01T00:00:00.000Z",
-        label_column="label",
-        prediction_column="predicted",
-        score_column="score",
-        categorical=list(CATEGORICAL),
-    )
-    return compile_rules(profile)
+    return compile_rules(profile(MODEL_MLMON, 5000))
 
 
 def _mlmon_path(client, raws: list[dict], rules) -> float:

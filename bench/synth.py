@@ -86,6 +86,23 @@ def training_frame(n: int = 20_000, seed: int = 11) -> pd.DataFrame:
     return pd.concat(frames)[[*FEATURES, "label", "predicted", "score"]]
 
 
+def profile(model: str, rows: int = 20_000):
+    """The baseline profile every benchmark registers or tags against."""
+    from mlmon.baseline import build_profile
+
+    return build_profile(
+        training_frame(rows),
+        model=model,
+        version="v1",
+        name="training",
+        created_at="2026-11-01T00:00:00.000Z",
+        label_column="label",
+        prediction_column="predicted",
+        score_column="score",
+        categorical=list(CATEGORICAL),
+    )
+
+
 def raw_events(frame: pd.DataFrame, model: str) -> Iterator[dict]:
     """Schema-v1 events, as a service would log them (actual inline, already joined)."""
     feature_rows = frame[FEATURES].astype(object).where(frame[FEATURES].notna(), None)
