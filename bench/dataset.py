@@ -48,20 +48,25 @@ def ensure(client, n: int, say=print) -> dict:
     model = model_name(n)
     register_profile(client, model)
     have = count(client, n)
-    if have == n:
-        return {"loaded": False, "seconds": 0.0}
-    if have:
-        client.indices.delete(index=",".join(client.indices.get(index=pattern(n))))
-    rules = compile_rules(load_profile(client, model=model, name="training"))
-    start = time.perf_counter()
-    done = 0
-    for chunk in chunks(n):
-        docs = (tag_event(normalize_event(raw), rules) for raw in raw_events(chunk.frame, model))
-        result = write_events(client, docs, source="bench")
-        done += result.indexed
-        say(f"  loading {model}: {done:,}/{n:,} ({done / (time.perf_counter() - start):,.0f}/s)")
+    seconds = 0.0
+    if have != n:
+        if have:
+            client.indices.delete(index=",".join(client.indices.get(index=pattern(n))))
+        rules = compile_rules(load_profile(client, model=model, name="training"))
+        start = time.perf_counter()
+        done = 0
+        for chunk in chunks(n):
+            docs = (
+                tag_event(normalize_event(raw), rules) for raw in raw_events(chunk.frame, model)
+            )
+            done += write_events(client, docs, source="bench").indexed
+            rate = done / (time.perf_counter() - start)
+            say(f"  loading {model}: {done:,}/{n:,} ({rate:,.0f}/s)")
+        seconds = time.perf_counter() - start
+    # Idempotent, so a run interrupted after loading finishes the job here.
+    slow = client.options(request_timeout=3600)
     indices = ",".join(client.indices.get(index=pattern(n)))
-    client.indices.put_settings(index=indices, settings={"index.requests.cache.enable": False})
-    client.indices.refresh(index=indices)
-    client.indices.forcemerge(index=indices, max_num_segments=1, wait_for_completion=True)
-    return {"loaded": True, "seconds": time.perf_counter() - start}
+    slow.indices.put_settings(index=indices, settings={"index.requests.cache.enable": False})
+    slow.indices.refresh(index=indices)
+    slow.indices.forcemerge(index=indices, max_num_segments=1, wait_for_completion=True)
+    return {"loaded": have != n, "seconds": seconds}

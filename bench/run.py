@@ -86,6 +86,8 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
 
     def section(name: str) -> None:
+        """Keep what is measured so far (a crash later loses nothing), then start ``name``."""
+        write_results(results, markdown(results))
         results["section_started"][name] = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
     def say(text: str) -> None:
