@@ -28,8 +28,11 @@ from bench import dataset
 from bench.common import run_child
 
 
-def _trace_cli(client, n: int, out: Path) -> dict:
-    client.indices.clear_cache(index=dataset.pattern(n))
+def _trace_cli(client, n: int, out: Path, *, cold: bool = False) -> dict:
+    """One `mlmon trace` in a fresh process. Query and request caches are always
+    cleared; ``cold`` also drops fielddata (the global ordinals of keyword fields,
+    which a live cluster keeps between traces and rebuilds after a refresh)."""
+    client.indices.clear_cache(index=dataset.pattern(n), query=True, request=True, fielddata=cold)
     run = run_child(
         [sys.executable, "-m", "mlmon", "trace", "--model", dataset.model_name(n), "--window",
          dataset.WINDOW, "--baseline", "training", "--format", "json", "-o", str(out)]
@@ -50,6 +53,7 @@ def trace_scaling(client, sizes: list[int], repeats: int, say=print) -> list[dic
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             load = dataset.ensure(client, n, say=say)
+            first = _trace_cli(client, n, Path(tmp) / f"{n}.json", cold=True)
             runs = [_trace_cli(client, n, Path(tmp) / f"{n}.json") for _ in range(repeats)]
             rows.append(
                 {
@@ -57,12 +61,17 @@ def trace_scaling(client, sizes: list[int], repeats: int, say=print) -> list[dic
                     "load_s": load["seconds"],
                     "trace_s": statistics.median(r["seconds"] for r in runs),
                     "trace_runs_s": [r["seconds"] for r in runs],
+                    "trace_cold_s": first["seconds"],
                     "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
                     "top_slice": runs[0]["top_slice"],
                     "slice_requests": runs[0]["requests"],
                 }
             )
-            say(f"  trace {n:,}: {rows[-1]['trace_s']:.2f} s, {rows[-1]['peak_rss_mb']:.0f} MB")
+            row = rows[-1]
+            say(
+                f"  trace {n:,}: {row['trace_s']:.2f} s warm, {row['trace_cold_s']:.2f} s cold, "
+                f"{row['peak_rss_mb']:.0f} MB"
+            )
     return rows
 
 
@@ -120,7 +129,7 @@ def slice_search(client, sizes: list[int], say=print) -> list[dict]:
         for mode, prune in (("pruned", True), ("exhaustive", False)):
             settings = TraceSettings()
             settings = replace(settings, slices=replace(settings.slices, prune=prune))
-            client.indices.clear_cache(index=dataset.pattern(n))
+            client.indices.clear_cache(index=dataset.pattern(n), query=True, request=True)
             start = time.perf_counter()
             report = trace_run(
                 TraceRequest(
