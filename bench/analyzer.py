@@ -26,6 +26,7 @@ from pathlib import Path
 
 from bench import dataset
 from bench.common import run_child
+from mlmon.errors import ClusterError
 
 
 def _trace_cli(client, n: int, out: Path, *, cold: bool = False) -> dict:
@@ -128,18 +129,24 @@ def slice_search(client, sizes: list[int], say=print) -> list[dict]:
         row: dict = {"events": n}
         for mode, prune in (("pruned", True), ("exhaustive", False)):
             settings = TraceSettings()
-            settings = replace(settings, slices=replace(settings.slices, prune=prune))
+            exact = {} if prune else {"sample_above": 10**15}  # exhaustive: every cross, exact
+            settings = replace(settings, slices=replace(settings.slices, prune=prune, **exact))
             client.indices.clear_cache(index=dataset.pattern(n), query=True, request=True)
             start = time.perf_counter()
-            report = trace_run(
-                TraceRequest(
-                    model=dataset.model_name(n),
-                    window=dataset.WINDOW,
-                    baseline="training",
-                    settings=settings,
-                ),
-                client_factory=lambda: client,
-            )
+            try:
+                report = trace_run(
+                    TraceRequest(
+                        model=dataset.model_name(n),
+                        window=dataset.WINDOW,
+                        baseline="training",
+                        settings=settings,
+                    ),
+                    client_factory=lambda: client,
+                )
+            except ClusterError as error:  # what the node could not do is a figure too
+                row[mode] = {"error": str(error)[:300], "trace_s": time.perf_counter() - start}
+                say(f"  slices {n:,} {mode}: failed after {row[mode]['trace_s']:.0f} s")
+                continue
             stats = report["stats"]
             row[mode] = {
                 "trace_s": time.perf_counter() - start,
@@ -148,13 +155,17 @@ def slice_search(client, sizes: list[int], say=print) -> list[dict]:
                 "slices_scored": stats["slices_scored"],
                 "top_k": stats["slice_top_k"],
             }
-        row["same_top_k"] = [json.dumps(k, sort_keys=True) for k, _ in row["pruned"]["top_k"]] == [
-            json.dumps(k, sort_keys=True) for k, _ in row["exhaustive"]["top_k"]
-        ]
+        row["same_top_k"] = (
+            None
+            if "error" in row["pruned"] or "error" in row["exhaustive"]
+            else [json.dumps(k, sort_keys=True) for k, _ in row["pruned"]["top_k"]]
+            == [json.dumps(k, sort_keys=True) for k, _ in row["exhaustive"]["top_k"]]
+        )
         rows.append(row)
+        p, e = row["pruned"], row["exhaustive"]
         say(
-            f"  slices {n:,}: pruned {row['pruned']['slice_requests']} requests "
-            f"{row['pruned']['trace_s']:.1f} s, exhaustive {row['exhaustive']['slice_requests']} "
-            f"{row['exhaustive']['trace_s']:.1f} s, same top-K {row['same_top_k']}"
+            f"  slices {n:,}: pruned {p.get('slice_requests')} requests {p['trace_s']:.1f} s, "
+            f"exhaustive {e.get('slice_requests')} {e['trace_s']:.1f} s, "
+            f"same top-K {row['same_top_k']}"
         )
     return rows

@@ -141,12 +141,16 @@ def markdown(r: dict) -> str:
             "| same top-K |",
             "|---|---|---|---|",
         ]
+
+        def side(x: dict) -> str:
+            if "error" in x:
+                return f"failed after {_f(x['trace_s'], 0)} s: {x['error'][:90]}"
+            return f"{x['slice_requests']}, {x['slices_scored']:,}, {_f(x['trace_s'], 2)} s"
+
         for row in r["slices"]:
-            p, e = row["pruned"], row["exhaustive"]
+            same = {True: "yes", False: "**no**", None: "—"}[row["same_top_k"]]
             lines.append(
-                f"| {row['events']:,} | {p['slice_requests']}, {p['slices_scored']:,}, "
-                f"{_f(p['trace_s'], 2)} s | {e['slice_requests']}, {e['slices_scored']:,}, "
-                f"{_f(e['trace_s'], 2)} s | {'yes' if row['same_top_k'] else '**no**'} |"
+                f"| {row['events']:,} | {side(row['pruned'])} | {side(row['exhaustive'])} | {same} |"
             )
         lines.append("")
     return "\n".join(lines) + "\n"
