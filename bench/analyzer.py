@@ -127,10 +127,15 @@ def slice_search(client, sizes: list[int], say=print) -> list[dict]:
     for n in sizes:
         dataset.ensure(client, n, say=say)
         row: dict = {"events": n}
-        for mode, prune in (("pruned", True), ("exhaustive", False)):
+        modes = [("pruned", True, 3), ("exhaustive", False, 3)] if n <= 100_000 else []
+        modes += [("pruned_depth2", True, 2), ("exhaustive_depth2", False, 2)]
+        for mode, prune, depth in modes:
             settings = TraceSettings()
             exact = {} if prune else {"sample_above": 10**15}  # exhaustive: every cross, exact
-            settings = replace(settings, slices=replace(settings.slices, prune=prune, **exact))
+            settings = replace(
+                settings,
+                slices=replace(settings.slices, prune=prune, max_depth=depth, **exact),
+            )
             client.indices.clear_cache(index=dataset.pattern(n), query=True, request=True)
             start = time.perf_counter()
             try:
@@ -155,17 +160,17 @@ def slice_search(client, sizes: list[int], say=print) -> list[dict]:
                 "slices_scored": stats["slices_scored"],
                 "top_k": stats["slice_top_k"],
             }
-        row["same_top_k"] = (
-            None
-            if "error" in row["pruned"] or "error" in row["exhaustive"]
-            else [json.dumps(k, sort_keys=True) for k, _ in row["pruned"]["top_k"]]
-            == [json.dumps(k, sort_keys=True) for k, _ in row["exhaustive"]["top_k"]]
-        )
+        for suffix in ("", "_depth2"):
+            p, e = row.get(f"pruned{suffix}"), row.get(f"exhaustive{suffix}")
+            row[f"same_top_k{suffix}"] = (
+                None
+                if not p or not e or "error" in p or "error" in e
+                else [json.dumps(k, sort_keys=True) for k, _ in p["top_k"]]
+                == [json.dumps(k, sort_keys=True) for k, _ in e["top_k"]]
+            )
         rows.append(row)
-        p, e = row["pruned"], row["exhaustive"]
-        say(
-            f"  slices {n:,}: pruned {p.get('slice_requests')} requests {p['trace_s']:.1f} s, "
-            f"exhaustive {e.get('slice_requests')} {e['trace_s']:.1f} s, "
-            f"same top-K {row['same_top_k']}"
-        )
+        for mode in modes:
+            x = row[mode[0]]
+            requests = x.get("slice_requests")
+            say(f"  slices {n:,} {mode[0]}: {requests} requests, {x['trace_s']:.1f} s")
     return rows
