@@ -304,6 +304,18 @@ def dashboard_time_range(objects: list[dict]) -> tuple[str, str]:
     return "now-7d", "now"
 
 
+def shard_failure(answer: dict) -> str | None:
+    """The first shard's reason when some shards failed (the rest may still answer)."""
+    shards = answer.get("_shards") or {}
+    if not shards.get("failed"):
+        return None
+    failures = shards.get("failures") or [{}]
+    reason = failures[0].get("reason") or {}
+    detail = reason.get("caused_by", reason) if isinstance(reason, dict) else {}
+    text = detail.get("reason") or reason.get("type") if isinstance(reason, dict) else reason
+    return f"{shards['failed']} of {shards.get('total')} shards failed: {str(text)[:200]}"
+
+
 def check_answers(
     search, objects: list[dict], *, model: str | None = None
 ) -> tuple[list[Finding], list[PanelAnswer]]:
@@ -335,6 +347,10 @@ def check_answers(
             raise
         except ClusterError as error:  # the cluster's reason is the finding
             findings.append(Finding(where, f"Elasticsearch refused its query: {error}"))
+            continue
+        refused = shard_failure(answer)
+        if refused:  # a partial answer: some shards could not run it (Kibana shows a warning)
+            findings.append(Finding(where, f"Elasticsearch refused its query: {refused}"))
             continue
         total = answer["hits"]["total"]["value"]
         layer = _layers(obj)[layer_id]

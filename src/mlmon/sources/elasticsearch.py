@@ -204,7 +204,7 @@ class ElasticsearchSource:
         self.requests += 1
         client = self.client.options(request_timeout=ANALYSIS_TIMEOUT)
         with translate_errors():
-            return with_backoff(
+            answer = with_backoff(
                 lambda: (
                     client.search(
                         index=self.index,
@@ -217,6 +217,13 @@ class ElasticsearchSource:
                     ).body
                 )
             )
+        if (answer.get("_shards") or {}).get("failed"):
+            failure = ((answer["_shards"].get("failures") or [{}])[0]).get("reason")
+            raise ClusterError(  # counts from some shards only would be silently wrong
+                f"search over {self.index} failed on {answer['_shards']['failed']} shards: "
+                f"{str(failure)[:200]}"
+            )
+        return answer
 
     def overall(self) -> Stats:
         found = self._search(
@@ -269,6 +276,12 @@ class ElasticsearchSource:
                 reason = response["error"].get("reason") or response["error"]
                 raise ClusterError(
                     f"aggregation over {request.dimensions[0].field} failed: {reason}"
+                )
+            if (response.get("_shards") or {}).get("failed"):
+                failure = ((response["_shards"].get("failures") or [{}])[0]).get("reason")
+                raise ClusterError(  # counts from some shards only would be silently wrong
+                    f"aggregation over {request.dimensions[0].field} failed on "
+                    f"{response['_shards']['failed']} shards: {str(failure)[:200]}"
                 )
             aggs = response.get("aggregations")
             if aggs and "s" in aggs:  # sampled: counts come back scaled to the whole
