@@ -103,3 +103,19 @@ def test_transient_errors_are_retried_with_backoff_and_others_are_not():
     with pytest.raises(elastic_transport.ConnectionError):
         with_backoff(down, sleep=waits.append)
     assert waits == [0.5, 1.0, 2.0]  # four attempts, then the one-line error
+
+
+def test_shard_failures_are_named_and_whole_answers_pass():
+    from mlmon.es.client import shard_failure
+
+    assert shard_failure({"_shards": {"total": 3, "failed": 0}}) is None
+    partial = {
+        "_shards": {
+            "total": 130,
+            "failed": 2,
+            "failures": [
+                {"reason": {"type": "query_shard_exception", "caused_by": {"reason": "bad query"}}}
+            ],
+        }
+    }
+    assert shard_failure(partial) == "2 of 130 shards failed: bad query"

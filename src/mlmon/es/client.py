@@ -107,3 +107,15 @@ def _reason(exc: elasticsearch.ApiError) -> str:
         cause = causes[0]
         return f"{cause.get('type')}: {str(cause.get('reason'))[:300]}"
     return _first_line(exc)
+
+
+def shard_failure(answer: dict) -> str | None:
+    """The first shard's reason when some shards failed (the rest may still answer)."""
+    shards = answer.get("_shards") or {}
+    if not shards.get("failed"):
+        return None
+    failures = shards.get("failures") or [{}]
+    reason = failures[0].get("reason") or {}
+    detail = reason.get("caused_by", reason) if isinstance(reason, dict) else {}
+    text = detail.get("reason") or reason.get("type") if isinstance(reason, dict) else reason
+    return f"{shards['failed']} of {shards.get('total')} shards failed: {str(text)[:200]}"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlmon.errors import ClusterError, ClusterUnavailable
-from mlmon.es.client import translate_errors
+from mlmon.es.client import shard_failure, translate_errors
 from mlmon.kibana.queries import (
     BUCKET_OPS,
     FIELD_METRICS,
@@ -302,18 +302,6 @@ def dashboard_time_range(objects: list[dict]) -> tuple[str, str]:
             attributes = obj["attributes"]
             return attributes.get("timeFrom", "now-7d"), attributes.get("timeTo", "now")
     return "now-7d", "now"
-
-
-def shard_failure(answer: dict) -> str | None:
-    """The first shard's reason when some shards failed (the rest may still answer)."""
-    shards = answer.get("_shards") or {}
-    if not shards.get("failed"):
-        return None
-    failures = shards.get("failures") or [{}]
-    reason = failures[0].get("reason") or {}
-    detail = reason.get("caused_by", reason) if isinstance(reason, dict) else {}
-    text = detail.get("reason") or reason.get("type") if isinstance(reason, dict) else reason
-    return f"{shards['failed']} of {shards.get('total')} shards failed: {str(text)[:200]}"
 
 
 def check_answers(

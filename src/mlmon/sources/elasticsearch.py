@@ -28,7 +28,7 @@ from mlmon.analysis.source import (
     ScoreHistogram,
 )
 from mlmon.errors import ClusterError
-from mlmon.es.client import translate_errors, with_backoff
+from mlmon.es.client import shard_failure, translate_errors, with_backoff
 from mlmon.schema.event import model_indices
 
 PERCENTS = (50.0, 95.0, 99.0)
@@ -217,12 +217,9 @@ class ElasticsearchSource:
                     ).body
                 )
             )
-        if (answer.get("_shards") or {}).get("failed"):
-            failure = ((answer["_shards"].get("failures") or [{}])[0]).get("reason")
-            raise ClusterError(  # counts from some shards only would be silently wrong
-                f"search over {self.index} failed on {answer['_shards']['failed']} shards: "
-                f"{str(failure)[:200]}"
-            )
+        refused = shard_failure(answer)
+        if refused:  # counts from some shards only would be silently wrong
+            raise ClusterError(f"search over {self.index}: {refused}")
         return answer
 
     def overall(self) -> Stats:
@@ -277,12 +274,9 @@ class ElasticsearchSource:
                 raise ClusterError(
                     f"aggregation over {request.dimensions[0].field} failed: {reason}"
                 )
-            if (response.get("_shards") or {}).get("failed"):
-                failure = ((response["_shards"].get("failures") or [{}])[0]).get("reason")
-                raise ClusterError(  # counts from some shards only would be silently wrong
-                    f"aggregation over {request.dimensions[0].field} failed on "
-                    f"{response['_shards']['failed']} shards: {str(failure)[:200]}"
-                )
+            refused = shard_failure(response)
+            if refused:  # counts from some shards only would be silently wrong
+                raise ClusterError(f"aggregation over {request.dimensions[0].field}: {refused}")
             aggs = response.get("aggregations")
             if aggs and "s" in aggs:  # sampled: counts come back scaled to the whole
                 aggs = aggs["s"]
