@@ -365,9 +365,7 @@ def tag(model: str, since: str | None, profile_name: str | None) -> None:
     function as the SDK and `mlmon ingest`.
     """
     from mlmon.ingest import tag_untagged
-    from mlmon.schema.event import validate_model_name
 
-    _checked(validate_model_name, model)
     result = tag_untagged(_client(), model=model, since=since, profile_name=profile_name)
     console.print(
         f"{result.seen} untagged predictions: {result.tagged} tagged, "
@@ -390,10 +388,7 @@ def join(model: str | None) -> None:
     not indexed yet stay pending and are joined by a later run.
     """
     from mlmon.es.join import join_pending
-    from mlmon.schema.event import validate_model_name
 
-    if model:
-        _checked(validate_model_name, model)
     result = join_pending(_client(), model=model)
     console.print(
         f"Joined {result.joined} actuals; {result.pending} still wait for their "
@@ -492,10 +487,9 @@ def simulate(
     """
     import json as json_module
 
-    from mlmon.schema.event import normalize_timestamp, validate_model_name
+    from mlmon.schema.event import normalize_timestamp
     from mlmon.simulate.run import build_traffic, default_end, emit, write_reference
 
-    _checked(validate_model_name, model)
     end = default_end()
     if end_text:
         end = datetime.fromisoformat(_checked(normalize_timestamp, end_text).replace("Z", "+00:00"))
@@ -747,6 +741,7 @@ def check(config: Path) -> None:
 )
 @click.option(
     "--model",
+    callback=_model_name,
     default="fraud-demo",
     show_default=True,
     help="Model name the demo logs under (its indices are replaced on each run).",
@@ -761,10 +756,8 @@ def demo(events: int, out: Path, model: str) -> None:
     holds. Re-running is safe: the demo model's own indices are replaced.
     """
     from mlmon.demo import run_demo
-    from mlmon.schema.event import validate_model_name
 
     out.mkdir(parents=True, exist_ok=True)
-    _checked(validate_model_name, model)
     run_demo(console, events=events, out=out, model=model)
 
 
@@ -799,11 +792,8 @@ def retention_apply(older_than: str, model: str | None, dry_run: bool) -> None:
       mlmon retention apply --older-than 30d --dry-run
     """
     from mlmon.es.retention import apply, parse_age
-    from mlmon.schema.event import validate_model_name
 
     age = parse_age(older_than)
-    if model:
-        _checked(validate_model_name, model)
     result = apply(_client(check_features=False), older_than=age, model=model, dry_run=dry_run)
     verb = "would delete" if dry_run else "deleted"
     for name in result.deleted:

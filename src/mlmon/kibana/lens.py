@@ -34,15 +34,6 @@ _MIGRATIONS = {  # the saved-object shapes written here; Kibana migrates from th
     "lens": "8.9.0",
     "dashboard": "8.9.0",
 }
-_NUMERIC_OPS = {
-    "average": "average",
-    "sum": "sum",
-    "min": "min",
-    "max": "max",
-    "median": "median",
-    "percentile": "percentile",
-    "unique_count": "unique_count",
-}
 
 SavedObject = dict[str, Any]
 
@@ -167,7 +158,7 @@ def _value_columns(value: Value, column_id: str) -> dict[str, dict]:
         column = {
             "label": value.label,
             "dataType": "number",
-            "operationType": _NUMERIC_OPS[value.operation],
+            "operationType": value.operation,  # spec names are Lens operation names
             "sourceField": value.field,
             "isBucketed": False,
             "scale": "ratio",
