@@ -336,10 +336,6 @@ def check_answers(
         except ClusterError as error:  # the cluster's reason is the finding
             findings.append(Finding(where, f"Elasticsearch refused its query: {error}"))
             continue
-        refused = shard_failure(answer)
-        if refused:  # a partial answer: some shards could not run it (Kibana shows a warning)
-            findings.append(Finding(where, f"Elasticsearch refused its query: {refused}"))
-            continue
         total = answer["hits"]["total"]["value"]
         layer = _layers(obj)[layer_id]
         rows = layer_rows(layer, answer.get("aggregations", {}), total)
@@ -444,8 +440,14 @@ def validate(
     catalog = catalog_from(simulated["template"]["mappings"], dict(caps))
 
     def search(index: str, body: dict) -> dict:
+        """One panel's, control's or rule's search; a partial answer (some shards could
+        not run it, which Kibana only warns about) is a refusal like a failed one."""
         with translate_errors():
-            return dict(client.search(index=index, **body, allow_no_indices=True))
+            answer = dict(client.search(index=index, **body, allow_no_indices=True))
+        refused = shard_failure(answer)
+        if refused:
+            raise ClusterError(refused)
+        return answer
 
     findings += check_fields(objects, catalog)
     answer_findings, result.answers = check_answers(search, objects, model=model)
