@@ -28,4 +28,8 @@ fi
 chown -R 1000:0 "$out"
 find "$out" -type d -exec chmod 750 {} +
 find "$out" -type f -exec chmod 640 {} +
+# The CA certificate is public: every client (Fluentd runs as uid 999, mlmon's jobs,
+# Kibana) must read it. Keys and the other certificates stay 1000:0, 640.
+chmod 755 "$out" "$out/ca"
+chmod 644 "$out/ca/ca.crt"
 echo "certs: ready"

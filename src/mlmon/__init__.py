@@ -15,7 +15,7 @@ from mlmon.errors import (
 )
 from mlmon.sdk import PredictionLogger
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "ClusterError",

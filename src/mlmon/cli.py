@@ -198,6 +198,13 @@ def setup(security: bool) -> None:
         for action in install_security(client):
             console.print(f"  security  {action}")
     console.print(f"Elasticsearch {result.node.version}: templates ready.")
+    if result.daily_indices:
+        console.print(
+            f"{len(result.daily_indices)} daily indices from mlmon 0.1 (for example "
+            f"{result.daily_indices[0]}) cost a shard each. New events go to monthly indices; "
+            "the daily ones are still read, and `mlmon retention apply` deletes them by their "
+            "day. To free their shards sooner, see 'Migrating from daily indices' in the README."
+        )
 
 
 # --- baseline --------------------------------------------------------------
@@ -766,7 +773,7 @@ def demo(events: int, out: Path, model: str) -> None:
 
 @cli.group()
 def retention() -> None:
-    """Delete old daily indices (predictions, actuals, dead letters) by age."""
+    """Delete old monthly indices (predictions, actuals, dead letters) by age."""
 
 
 @retention.command("apply")
@@ -774,7 +781,7 @@ def retention() -> None:
     "--older-than",
     default="30d",
     show_default=True,
-    help="Age past which a day's indices go: 30d, 8w.",
+    help="Age past which a period's indices go: 30d, 8w.",
 )
 @click.option(
     "--model",
@@ -783,12 +790,14 @@ def retention() -> None:
 )
 @click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
 def retention_apply(older_than: str, model: str | None, dry_run: bool) -> None:
-    """Delete every mlmon daily index whose day is older than --older-than.
+    """Delete every mlmon index whose whole period is older than --older-than.
 
     \b
-    Works on any 8.x cluster (no ILM needed): indices are per model and day,
-    so their names say their age. Profiles are kept. Run it daily (cron, or
-    the compose `retention` service):
+    Works on any 8.x cluster (no ILM needed): indices are per model and
+    month (daily ones from mlmon 0.1 too), so their names say their age;
+    a month goes once its last day is past the age, so up to a month more
+    is kept. Profiles are kept. Run it daily (cron, or the compose
+    `retention` service):
       mlmon retention apply --older-than 30d --dry-run
     """
     from mlmon.es.retention import apply, parse_age

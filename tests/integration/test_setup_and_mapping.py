@@ -6,6 +6,7 @@ from mlmon.es.capabilities import check_node
 from mlmon.es.setup import load_templates, setup
 from mlmon.es.writer import write_events
 from mlmon.schema.document import normalize_event
+from mlmon.schema.event import predictions_index
 from mlmon.stack import ES_VERSION
 
 
@@ -51,7 +52,7 @@ def test_features_map_by_type_and_bad_values_never_lose_the_document(es, model):
         refresh=True,
     )
     assert (result.indexed, result.dead_lettered, result.failed) == (2, 0, 0)
-    index = f"mlmon-predictions-{model}-2026.11.22"
+    index = predictions_index(model, "2026-11-22T00:00:00.000Z")
     props = es.indices.get_mapping(index=index)[index]["mappings"]["properties"]
     assert props["features"]["properties"]["merchant"]["type"] == "keyword"
     assert props["features"]["properties"]["amount"]["type"] == "double"
@@ -67,7 +68,7 @@ def test_field_cap_ignores_fields_beyond_the_limit_instead_of_rejecting(es, mode
     docs = [event(model, f"wide{i}", **{f"f{i}_{j}": 1.0 for j in range(400)}) for i in range(6)]
     result = write_events(es, docs, source="test", refresh=True)
     assert result.indexed == 6
-    index = f"mlmon-predictions-{model}-2026.11.22"
+    index = predictions_index(model, "2026-11-22T00:00:00.000Z")
     total = es.count(index=index)["count"]
     assert total == 6
     ignored = es.count(index=index, query={"exists": {"field": "_ignored"}})["count"]

@@ -261,7 +261,7 @@ def test_a_failed_aggregation_is_a_cluster_error_not_a_traceback(es, model):
     from mlmon.errors import ClusterError
     from mlmon.sources.elasticsearch import ElasticsearchSource
 
-    index = f"mlmon-predictions-{model}-2026.11.20"
+    index = f"mlmon-predictions-{model}-2026.11"
     es.indices.create(index=index, mappings={"properties": {"features.t": {"type": "text"}}})
     es.index(
         index=index,

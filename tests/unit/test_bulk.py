@@ -91,11 +91,11 @@ def test_events_route_to_their_index_with_their_op():
     actual = {**prediction, "event": {"kind": "actual"}}
     assert (operation_for(prediction).op, operation_for(prediction).index) == (
         "create",
-        "mlmon-predictions-m-2026.11.22",
+        "mlmon-predictions-m-2026.11",
     )
     assert (operation_for(actual).op, operation_for(actual).index, operation_for(actual).id) == (
         "index",
-        "mlmon-actuals-m-2026.11.22",
+        "mlmon-actuals-m-2026.11",
         "p",
     )
 

@@ -124,7 +124,9 @@ def parse_fluentd(text: str) -> Directive:
             stack.append(directive)
         else:
             key, _, value = line.partition(" ")
-            assert re.fullmatch(r"@?[a-z_][a-z0-9_]*", key), f"line {number}: bad parameter {key!r}"
+            assert re.fullmatch(r"@?[a-z_][a-z0-9_.]*", key), (
+                f"line {number}: bad parameter {key!r}"
+            )
             assert key not in stack[-1].params, f"line {number}: {key} set twice"
             stack[-1].params[key] = value.strip()
     assert len(stack) == 1, f"unclosed <{stack[-1].name}>"
@@ -141,40 +143,102 @@ def test_fluentd_config_is_balanced_and_has_a_forward_source_on_the_sdk_port():
 
 
 @pytest.mark.parametrize(
-    ("pattern", "prefix", "operation"),
-    [
-        ("mlmon.prediction.**", "mlmon-predictions-${tag_parts[2]}", "create"),
-        ("mlmon.actual.**", "mlmon-actuals-${tag_parts[2]}", "index"),
-    ],
+    ("pattern", "kind", "operation"),
+    [("mlmon.prediction.*", "predictions", "create"), ("mlmon.actual.*", "actuals", "index")],
 )
-def test_fluentd_routes_events_to_the_sdk_sink_indices(pattern, prefix, operation):
+def test_fluentd_routes_events_to_the_sdk_sink_indices(pattern, kind, operation):
+    from mlmon.schema.event import INDEX_PERIOD_STRFTIME
+
     match = next(m for m in CONFIG.find("match") if m.arg == pattern)
     params = match.params
     assert params["@type"] == "elasticsearch"
-    assert (params["logstash_format"], params["logstash_prefix"]) == ("true", prefix)
-    assert (params["logstash_dateformat"], params["utc_index"]) == ("%Y.%m.%d", "true")
+    # ${tag[2]} is a buffer placeholder (``tag_parts`` is not: it stayed literal and
+    # every model went into one index); it needs the tag as the buffer's chunk key.
+    assert (params["logstash_format"], params["logstash_prefix"]) == (
+        "true",
+        f"mlmon-{kind}-${{tag[2]}}",
+    )
+    assert match.find("buffer")[0].arg == "tag"
+    assert (params["logstash_dateformat"], params["utc_index"]) == (INDEX_PERIOD_STRFTIME, "true")
     assert (params["id_key"], params["write_operation"]) == ("prediction_id", operation)
     assert params["verify_es_version_at_startup"] == "false"  # no GET / probe
     assert "MLMON_ES_URL" in params["hosts"]
+    # Transient per-item errors retry the chunk with back-off; other refusals go to the
+    # dead letter under retry_tag instead of being re-emitted forever.
+    assert "es_rejected_execution_exception" in params["unrecoverable_error_types"]
+    assert params["retry_tag"] == "mlmon.refused"
     buffer = match.find("buffer")[0]
-    assert buffer.arg == "tag"  # ${tag_parts[2]} needs the tag as a chunk key
     assert buffer.params["@type"] == "file"
     assert buffer.params["retry_type"] == "exponential_backoff"
     assert buffer.params["overflow_action"] == "block"
 
 
+def test_the_fluentd_index_is_the_sdk_index_for_any_model_and_time():
+    """Render the Fluentd route as fluent-plugin-elasticsearch does and compare."""
+    from datetime import datetime, timezone
+
+    from mlmon.schema.event import actuals_index, predictions_index
+
+    routes = {m.arg: m.params for m in CONFIG.find("match")}
+    for model in ("fraud", "churn-v2", "a_b"):
+        for moment in (datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2027, 12, 31, 23, 59)):
+            stamp = moment.replace(tzinfo=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            for tag_kind, naming in (("prediction", predictions_index), ("actual", actuals_index)):
+                params = routes[f"mlmon.{tag_kind}.*"]
+                parts = ["mlmon", tag_kind, model]
+                prefix = params["logstash_prefix"].replace("${tag[2]}", parts[2])
+                index = f"{prefix}-{moment.strftime(params['logstash_dateformat'])}"
+                assert index == naming(model, stamp)
+
+
+def test_fluentd_values_have_no_comment_marker():
+    """An unquoted value is cut at ` #` (the comment start): `${"tag #{tag}"}` became `${"tag`."""
+    text = (ROOT / "pipelines/fluentd/fluent.conf").read_text()
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#") or line.startswith("<"):
+            continue
+        _, _, value = line.partition(" ")
+        quoted = value.startswith('"') and value.endswith('"')
+        assert quoted or " #" not in value, f"line {number}: ' #' would start a comment: {line}"
+
+
 def test_fluentd_sends_refused_and_unrouted_records_to_the_deadletter():
-    catch_all = CONFIG.find("match")[-1]
-    assert (catch_all.arg, catch_all.params["@type"], catch_all.params["@label"]) == (
-        "**",
-        "relabel",
-        "@ERROR",
+    from mlmon.schema.event import INDEX_PERIOD_STRFTIME
+
+    routes = [(m.arg, m.params) for m in CONFIG.find("match")]
+    assert routes[-1] == ("**", {"@type": "relabel", "@label": "@UNROUTED"})
+    assert ("mlmon.refused", {"@type": "relabel", "@label": "@ERROR"}) in routes
+    labels = {label.arg: label for label in CONFIG.find("label")}
+    assert set(labels) == {"@FLUENT_LOG", "@UNROUTED", "@ERROR", "@DEADLETTER"}
+    # Fluentd's own logs are not events: they never reach the dead letter.
+    assert labels["@FLUENT_LOG"].find("match")[0].params["@type"] == "null"
+    for name in ("@UNROUTED", "@ERROR"):
+        record = next(
+            f for f in labels[name].find("filter") if f.params["@type"] == "record_transformer"
+        )
+        fields = set(record.find("record")[0].params)
+        assert {"source", "error_type", "reason", "raw", "prediction_id", "model.name"} <= fields
+        assert "@timestamp" not in fields  # reserved; logstash_format adds it
+        assert labels[name].find("match")[0].params["@label"] == "@DEADLETTER"
+    # A dead letter refused in turn is not wrapped again (that looped).
+    grep = labels["@ERROR"].find("filter")[0]
+    assert grep.params["@type"] == "grep"
+    assert grep.find("exclude")[0].params["key"] == "error_type"
+    out = labels["@DEADLETTER"].find("match")[0].params
+    assert (out["logstash_prefix"], out["logstash_dateformat"]) == (
+        "mlmon-deadletter",
+        INDEX_PERIOD_STRFTIME,
     )
-    label = next(lbl for lbl in CONFIG.find("label") if lbl.arg == "@ERROR")
-    record = label.find("filter")[0].find("record")[0].params
-    assert {"@timestamp", "source", "error_type", "reason", "raw", "prediction_id"} <= set(record)
-    out = label.find("match")[0].params
-    assert out["logstash_prefix"] == "mlmon-deadletter"
+
+
+def test_certs_leave_the_ca_certificate_readable_by_fluentd():
+    """Fluentd's image runs as uid 999: 640 on ca.crt failed every flush over TLS."""
+    script = (ROOT / "pipelines/setup/make-certs.sh").read_text()
+    tail = script[script.index('chown -R 1000:0 "$out"') :]
+    assert 'chmod 644 "$out/ca/ca.crt"' in tail
+    assert 'chmod 755 "$out" "$out/ca"' in tail
+    assert tail.index("chmod 644") > tail.index("-exec chmod 640")  # after the blanket 640
 
 
 def test_the_parser_rejects_broken_configs():

@@ -16,6 +16,7 @@ from mlmon.schema.event import (
     MAX_FEATURES,
     MAX_STRING_LENGTH,
     actuals_index,
+    deadletter_index,
     normalize_timestamp,
     normalize_value,
     predictions_index,
@@ -167,12 +168,25 @@ def test_invalid_events_name_the_field(change, fragment):
     assert fragment in str(info.value)
 
 
-def test_index_names_are_per_model_and_day():
+def test_index_names_are_per_model_and_utc_month():
     assert (
-        predictions_index("fraud", "2026-11-22T10:00:00.123Z")
-        == "mlmon-predictions-fraud-2026.11.22"
+        predictions_index("fraud", "2026-11-22T10:00:00.123Z") == "mlmon-predictions-fraud-2026.11"
     )
-    assert actuals_index("fraud", "2026-01-02T00:00:00.000Z") == "mlmon-actuals-fraud-2026.01.02"
+    assert actuals_index("fraud", "2026-01-02T00:00:00.000Z") == "mlmon-actuals-fraud-2026.01"
+    assert deadletter_index("2026-12-31T23:59:59.999Z") == "mlmon-deadletter-2026.12"
+
+
+def test_the_period_is_the_strftime_format_the_shippers_use():
+    from datetime import datetime, timedelta, timezone
+
+    from mlmon.schema.event import INDEX_PERIOD_STRFTIME, format_timestamp
+
+    moment = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    for _ in range(60):
+        stamp = format_timestamp(moment)
+        suffix = predictions_index("m", stamp).removeprefix("mlmon-predictions-m-")
+        assert suffix == moment.strftime(INDEX_PERIOD_STRFTIME)
+        moment += timedelta(days=13, hours=7)
 
 
 def test_outcomes_are_scored_where_label_meets_prediction():

@@ -1,15 +1,19 @@
-"""Retention: delete whole daily indices older than an age, by their exact names.
+"""Retention: delete whole time-based indices older than an age, by their exact names.
 
-mlmon writes one index per model and day (``mlmon-<kind>-<model>-YYYY.MM.DD``),
-so an index's day is in its name and retention is a delete of the names
-past the cutoff: no ILM, rollover or delete-by-query, which the local test
-distribution lacks, and the same on every cluster. Wildcard deletes are
-refused by default in 8.x, so names are listed and deleted explicitly.
-Profiles (``mlmon-profiles``) are never touched.
+mlmon writes one index per model, kind and month (``mlmon-<kind>-<model>-YYYY.MM``;
+mlmon 0.1 wrote one per day, ``…-YYYY.MM.DD``, and those are still
+read and expired), so an index's period is in its name and retention is a
+delete of the names whose whole period lies before the cutoff: no ILM,
+rollover or delete-by-query, which the local test distribution lacks, and the
+same on every cluster. A monthly index goes when its last day is past the
+cutoff, so up to one month more than the age asked for is kept. Wildcard
+deletes are refused by default in 8.x, so names are listed and deleted
+explicitly. Profiles (``mlmon-profiles``) are never touched.
 """
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -17,15 +21,15 @@ from datetime import date, datetime, timedelta, timezone
 from mlmon.errors import UsageError
 from mlmon.es.client import translate_errors
 
-_DAILY = re.compile(
+_TIME_BASED = re.compile(
     r"^mlmon-(?:(?P<kind>predictions|actuals)-(?P<model>.+)|deadletter)-"
-    r"(?P<day>\d{4}\.\d{2}\.\d{2})$"
+    r"(?P<year>\d{4})\.(?P<month>\d{2})(?:\.(?P<day>\d{2}))?$"
 )
 _AGE = re.compile(r"^(?P<n>\d+)(?P<unit>[dw])$")
 
 
 def parse_age(text: str) -> timedelta:
-    """``30d`` or ``8w`` (whole days: indices are daily)."""
+    """``30d`` or ``8w`` (whole days)."""
     match = _AGE.match(text.strip())
     if not match or int(match["n"]) < 1:
         raise UsageError(f"--older-than {text!r} is not an age like 30d or 8w")
@@ -33,29 +37,43 @@ def parse_age(text: str) -> timedelta:
     return timedelta(days=days)
 
 
-def index_day(name: str) -> tuple[str | None, date] | None:
-    """(model or None for dead letters, day) of an mlmon daily index; None for others."""
-    match = _DAILY.match(name)
+def index_period(name: str) -> tuple[str | None, date] | None:
+    """(model or None for dead letters, last day it covers) of an mlmon time-based index.
+
+    Monthly names cover their whole month, daily (mlmon 0.1) names their day;
+    anything else, or a date that does not exist, is None.
+    """
+    match = _TIME_BASED.match(name)
     if not match:
         return None
+    year, month = int(match["year"]), int(match["month"])
     try:
-        day = datetime.strptime(match["day"], "%Y.%m.%d").date()
-    except ValueError:
+        if match["day"] is not None:
+            last = date(year, month, int(match["day"]))
+        else:
+            last = date(year, month, calendar.monthrange(year, month)[1])
+    except (ValueError, calendar.IllegalMonthError):
         return None
-    return match["model"], day
+    return match["model"], last
+
+
+def is_daily(name: str) -> bool:
+    """An mlmon 0.1 daily index (``…-YYYY.MM.DD``) rather than a monthly one."""
+    match = _TIME_BASED.match(name)
+    return bool(match and match["day"] is not None)
 
 
 def expired(names: list[str], *, before: date, model: str | None = None) -> list[str]:
-    """Names whose whole day lies before ``before`` (pure)."""
+    """Names whose whole period lies before ``before`` (pure)."""
     out = []
     for name in names:
-        parsed = index_day(name)
+        parsed = index_period(name)
         if parsed is None:
             continue
-        owner, day = parsed
+        owner, last = parsed
         if model is not None and owner != model:
             continue
-        if day < before:
+        if last < before:
             out.append(name)
     return sorted(out)
 
@@ -76,7 +94,7 @@ def apply(
     today: date | None = None,
     batch: int = 50,
 ) -> RetentionResult:
-    """Delete (or with ``dry_run`` list) the daily indices older than ``older_than``."""
+    """Delete (or with ``dry_run`` list) the indices whose period ended ``older_than`` ago."""
     cutoff = (today or datetime.now(timezone.utc).date()) - older_than
     with translate_errors():
         names = list(
@@ -91,5 +109,5 @@ def apply(
         with translate_errors():
             for start in range(0, len(doomed), batch):
                 client.indices.delete(index=",".join(doomed[start : start + batch]))
-    daily = [n for n in names if index_day(n) is not None]
-    return RetentionResult(cutoff=cutoff, deleted=doomed, kept=len(daily) - len(doomed))
+    managed = [n for n in names if index_period(n) is not None]
+    return RetentionResult(cutoff=cutoff, deleted=doomed, kept=len(managed) - len(doomed))

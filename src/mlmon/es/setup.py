@@ -16,6 +16,7 @@ from elasticsearch import AuthorizationException, Elasticsearch, NotFoundError
 from mlmon.errors import ClusterUnavailable
 from mlmon.es.capabilities import NodeInfo, check_node
 from mlmon.es.client import translate_errors
+from mlmon.es.retention import is_daily
 from mlmon.resources import pipelines_dir
 
 
@@ -31,6 +32,8 @@ class TemplateChange:
 class SetupResult:
     node: NodeInfo
     changes: tuple[TemplateChange, ...]
+    #: Daily indices written by mlmon 0.1, still read and expired, worth migrating.
+    daily_indices: tuple[str, ...] = ()
 
 
 def load_templates(folder: Path | None = None) -> dict[str, dict[str, dict]]:
@@ -64,7 +67,18 @@ def setup(client: Elasticsearch) -> SetupResult:
                 "(manage_index_templates)"
             ) from error
         raise
-    return SetupResult(node=node, changes=tuple(changes))
+    return SetupResult(node=node, changes=tuple(changes), daily_indices=_daily_indices(client))
+
+
+def _daily_indices(client: Elasticsearch) -> tuple[str, ...]:
+    """mlmon 0.1's one-index-per-day names (each a shard; the layout is monthly now)."""
+    with translate_errors():
+        names = client.indices.get(
+            index="mlmon-predictions-*,mlmon-actuals-*,mlmon-deadletter-*",
+            allow_no_indices=True,
+            expand_wildcards="open,closed",
+        )
+    return tuple(sorted(name for name in names if is_daily(name)))
 
 
 def _install(client: Elasticsearch, templates: dict[str, dict[str, dict]]) -> list[TemplateChange]:

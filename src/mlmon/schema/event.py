@@ -192,23 +192,31 @@ def normalize_timestamp(value: Any, *, field: str = "@timestamp") -> str:
     raise InvalidEventError(f"{field} has type {type(value).__name__}; expected ISO-8601 text")
 
 
-def _day(timestamp: str) -> str:
-    """``2026-11-22T…`` → ``2026.11.22`` (timestamps are normalised first)."""
-    return f"{timestamp[0:4]}.{timestamp[5:7]}.{timestamp[8:10]}"
+#: Events are kept in one index per model, kind and UTC month of ``@timestamp``.
+#: Daily indices cost a shard each (304 for ten months of one model; a node holds
+#: about 1,000), monthly ones twelve a year; the name is a pure function of the
+#: event, so a replayed event always meets its first copy (``create`` by id).
+#: Shippers that route by themselves (Fluentd, the collector) use this format.
+INDEX_PERIOD_STRFTIME = "%Y.%m"
+
+
+def _month(timestamp: str) -> str:
+    """``2026-11-22T…`` → ``2026.11`` (timestamps are normalised first)."""
+    return f"{timestamp[0:4]}.{timestamp[5:7]}"
 
 
 def predictions_index(model: str, timestamp: str) -> str:
-    """Daily index of a model's predictions; retention deletes whole indices."""
-    return f"mlmon-predictions-{model}-{_day(timestamp)}"
+    """Monthly index of a model's predictions; retention deletes whole indices."""
+    return f"mlmon-predictions-{model}-{_month(timestamp)}"
 
 
 def actuals_index(model: str, timestamp: str) -> str:
-    """Actuals live beside their prediction's day (the actual carries that timestamp)."""
-    return f"mlmon-actuals-{model}-{_day(timestamp)}"
+    """Actuals live beside their prediction's month (the actual carries that timestamp)."""
+    return f"mlmon-actuals-{model}-{_month(timestamp)}"
 
 
 def deadletter_index(timestamp: str) -> str:
-    return f"mlmon-deadletter-{_day(timestamp)}"
+    return f"mlmon-deadletter-{_month(timestamp)}"
 
 
 def model_indices(kind: str, model: str) -> str:
