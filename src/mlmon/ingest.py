@@ -94,6 +94,7 @@ def ingest_file(
                     source="ingest",
                     error_type="invalid_event",
                     reason=f"{path.name} line {number}: {exc}",
+                    location=f"{path}:{number}",
                 )
             )
         else:

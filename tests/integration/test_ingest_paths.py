@@ -248,6 +248,20 @@ def test_ingest_refuses_bad_lines_into_the_deadletter_and_counts_them(es, model,
     assert "not valid JSON" in reasons[0] and "feature name 'a.b'" in reasons[1]
     assert "over the 4096 limit" in reasons[2] and "no @timestamp" in reasons[3]
     assert "features.x has type dict" in reasons[4]
+    # What can be read of a refused line is queryable: which model, which id, where from.
+    by_model = es.search(
+        index="mlmon-deadletter-*", size=50, query={"term": {"model.name": model}}
+    )["hits"]["hits"]
+    assert sorted(h["_source"]["prediction_id"] for h in by_model) == [
+        "bad-feature",
+        "huge",
+        "nested",
+        "no-time",
+    ]  # line 2 is not JSON: only its text and location are known
+    locations = sorted(
+        h["_source"]["location"] for h in hits if path.name in h["_source"]["reason"]
+    )
+    assert locations == sorted(f"{path}:{n}" for n in (2, 3, 4, 5, 7))
     indexed = documents(es, model, "")
     assert sorted(indexed) == ["nan-string", "ok-1"]
     assert indexed["nan-string"]["features"]["x"] == "NaN"  # a string stays a string

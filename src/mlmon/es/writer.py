@@ -63,9 +63,15 @@ def deadletter_operation(
     error_type: str,
     reason: str,
     target_index: str | None = None,
+    location: str | None = None,
     now: datetime | None = None,
 ) -> Operation:
-    """A dead-letter document keeps the raw event as text (not indexed) with why it was refused."""
+    """A dead-letter document keeps the raw event as text (not indexed) with why it was refused.
+
+    Whatever can be read of the event — its model and prediction id, even from a
+    line that failed validation — becomes a field, so an operator can ask which
+    model's events are refused; ``location`` says where it came from (file:line).
+    """
     stamp = format_timestamp(now or datetime.now(timezone.utc))
     text = raw if isinstance(raw, str) else orjson.dumps(raw, default=str).decode()
     body: dict[str, Any] = {
@@ -77,13 +83,28 @@ def deadletter_operation(
     }
     if target_index:
         body["target_index"] = target_index
-    if isinstance(raw, dict):
-        if isinstance(raw.get("prediction_id"), str):
-            body["prediction_id"] = raw["prediction_id"][:128]
-        model = raw.get("model")
-        if isinstance(model, dict) and isinstance(model.get("name"), str):
-            body["model"] = {"name": model["name"][:128]}
+    if location:
+        body["location"] = location[:512]
+    event = _readable(raw)
+    if isinstance(event.get("prediction_id"), str):
+        body["prediction_id"] = event["prediction_id"][:128]
+    model = event.get("model")
+    if isinstance(model, dict) and isinstance(model.get("name"), str):
+        body["model"] = {"name": model["name"][:128]}
     return Operation("index", deadletter_index(stamp), None, body, raw)
+
+
+def _readable(raw: Any) -> dict[str, Any]:
+    """The raw event as a mapping when it is one, or JSON text of one; else empty."""
+    if isinstance(raw, dict):
+        return raw
+    if isinstance(raw, str | bytes):
+        try:
+            parsed = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+    return {}
 
 
 def write_events(

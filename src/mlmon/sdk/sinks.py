@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import IO, Any, Protocol
 from urllib.parse import urlsplit
@@ -209,15 +209,7 @@ def sink_from_url(
     parts = urlsplit(sink)
     if parts.scheme in ("http", "https"):
         base = settings or ConnectionSettings.from_env()
-        return ElasticsearchSink(
-            ConnectionSettings(
-                url=sink,
-                api_key=base.api_key,
-                username=base.username,
-                password=base.password,
-                ca_certs=base.ca_certs,
-            )
-        )
+        return ElasticsearchSink(replace(base, url=sink))
     if parts.scheme == "fluentd":
         if not parts.hostname:
             raise UsageError(f"sink {sink!r} needs a host: fluentd://127.0.0.1:24224")
