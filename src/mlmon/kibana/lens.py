@@ -29,6 +29,8 @@ from mlmon.schema.event import PREDICTIONS_INDEX_PATTERN
 KIBANA_VERSION = "8.19.21"
 DATA_VIEW_ID = "mlmon-predictions"
 _NAMESPACE = uuid.UUID("5b0c6f52-3f0e-4a57-9d0e-6a1c1b5d2e10")
+# How Lens labels a range bucket ("0.9 → +∞"), as its editor writes it in range mode.
+RANGE_FORMAT = {"id": "range", "params": {"template": "arrow_right", "replaceInfinity": True}}
 _MIGRATIONS = {  # the saved-object shapes written here; Kibana migrates from them
     "index-pattern": "8.0.0",
     "lens": "8.9.0",
@@ -111,10 +113,10 @@ def _bucket_column(bucket: Bucket, order_column: str | None) -> dict:
                 "parentFormat": {"id": "terms"},
             },
         }
-    if isinstance(bucket, Ranges):
+    if isinstance(bucket, Ranges):  # Lens's "range" mode: string keys, an open end is null
         return {
             "label": bucket.field,
-            "dataType": "number",
+            "dataType": "string",
             "operationType": "range",
             "sourceField": bucket.field,
             "isBucketed": True,
@@ -123,6 +125,7 @@ def _bucket_column(bucket: Bucket, order_column: str | None) -> dict:
                 "type": "range",
                 "maxBars": "auto",
                 "ranges": [{"from": low, "to": high, "label": ""} for low, high in bucket.edges],
+                "parentFormat": RANGE_FORMAT,
             },
         }
     raise TypeError(f"unknown bucket {bucket!r}")
@@ -248,6 +251,21 @@ def _visualization(panel: Panel, layer_id: str, buckets: list[str], values: list
 _LENS_TYPES = {"metric": "lnsMetric", "table": "lnsDatatable"}
 
 
+def _nesting_order(buckets: tuple[Bucket, ...], column_ids: list[str]) -> list[str]:
+    """Bucket columns in the order Lens nests them when they are added x first, then the
+    breakdown: a terms column goes above the first date histogram, so its top values are
+    chosen over the whole time range and a series does not change from bucket to bucket."""
+    by_id = dict(zip(column_ids, buckets, strict=True))
+    order: list[str] = []
+    for column_id, bucket in by_id.items():
+        dates = [i for i, c in enumerate(order) if isinstance(by_id[c], DateHistogram)]
+        if isinstance(bucket, Terms) and dates:
+            order.insert(dates[0], column_id)
+        else:
+            order.append(column_id)
+    return order
+
+
 def lens(dashboard: Dashboard, panel: Panel) -> SavedObject:
     """One Lens saved object: a single form-based layer over the mlmon data view."""
     layer_id = stable_id(dashboard.slug, panel.title, "layer")
@@ -269,7 +287,9 @@ def lens(dashboard: Dashboard, panel: Panel) -> SavedObject:
                 "layers": {
                     layer_id: {
                         "columns": columns,
-                        "columnOrder": bucket_ids + value_ids + hidden,
+                        "columnOrder": _nesting_order(panel.buckets, bucket_ids)
+                        + value_ids
+                        + hidden,
                         "incompleteColumns": {},
                     }
                 }
@@ -350,7 +370,7 @@ def dashboard_object(dashboard: Dashboard) -> SavedObject:
     for index, (panel, grid) in enumerate(
         zip(dashboard.panels, _grid(dashboard.panels), strict=True)
     ):
-        ref = f"panel_{index}"
+        ref = f"panel_{index}"  # Kibana names the reference "<panelIndex>:<panelRefName>"
         panels_json.append(
             {
                 "version": KIBANA_VERSION,
@@ -362,7 +382,7 @@ def dashboard_object(dashboard: Dashboard) -> SavedObject:
             }
         )
         references.append(
-            {"name": ref, "type": "lens", "id": stable_id(dashboard.slug, panel.title)}
+            {"name": f"{index}:{ref}", "type": "lens", "id": stable_id(dashboard.slug, panel.title)}
         )
     for field in dashboard.controls:
         control_id = stable_id(dashboard.slug, "control", field)
@@ -392,7 +412,8 @@ def dashboard_object(dashboard: Dashboard) -> SavedObject:
             "timeRestore": True,
             "timeFrom": dashboard.time_from,
             "timeTo": dashboard.time_to,
-            "refreshInterval": {"pause": False, "value": 60000},
+            # paused: opening a dashboard must not re-run 30 searches a minute per viewer
+            "refreshInterval": {"pause": True, "value": 60000},
             "kibanaSavedObjectMeta": {
                 "searchSourceJSON": json.dumps(
                     {"query": {"query": "", "language": "lucene"}, "filter": []}

@@ -133,6 +133,15 @@ def _lens_structure(obj: dict, names: set[str]) -> Iterator[str]:
         yield f"visualization shows missing column {accessor}"
 
 
+def _panel_reference_names(panel_index: str, names: set[str]) -> set[str]:
+    """The reference names a panel's ``panelRefName`` is looked up in, as Kibana's
+    dashboard does it: its own ``<panelIndex>:`` references with the prefix removed, or
+    every reference when it has none (objects saved before the prefix)."""
+    prefix = f"{panel_index}:"
+    own = {name.removeprefix(prefix) for name in names if name.startswith(prefix)}
+    return own or names
+
+
 def _dashboard_structure(obj: dict, names: set[str]) -> Iterator[str]:
     try:
         panels = json.loads(obj["attributes"]["panelsJSON"])
@@ -140,9 +149,9 @@ def _dashboard_structure(obj: dict, names: set[str]) -> Iterator[str]:
         yield "panelsJSON is missing or not JSON"
         return
     for panel in panels:
-        ref = panel.get("panelRefName")
-        if ref and ref not in names:
-            yield f"panel {panel.get('panelIndex')} refers to missing reference {ref}"
+        ref, index = panel.get("panelRefName"), panel.get("panelIndex")
+        if ref and ref not in _panel_reference_names(str(index), names):
+            yield f"panel {index} refers to missing reference {index}:{ref}"
         grid = panel.get("gridData", {})
         if grid.get("x", 0) + grid.get("w", 0) > 48:
             yield f"panel {panel.get('panelIndex')} is wider than the 48-column grid"
@@ -178,7 +187,7 @@ def check_structure(objects: list[dict]) -> list[Finding]:
                         f"{ref.get('id')} is not in the file",
                     )
                 )
-        names = {ref.get("name") for ref in obj["references"]}
+        names = {ref["name"] for ref in obj["references"] if ref.get("name")}
         check = {"lens": _lens_structure, "dashboard": _dashboard_structure}.get(obj["type"])
         if check:
             findings.extend(Finding(where, message) for message in check(obj, names))
