@@ -15,13 +15,14 @@ import pytest
 
 from mlmon.errors import UsageError
 from mlmon.kibana.api import KibanaTarget, import_bundle
-from mlmon.kibana.bundle import default_folder, generate, load
+from mlmon.kibana.bundle import default_folder, generate, load, saved_objects
 from mlmon.kibana.dashboards import FeatureChoice, dashboards
-from mlmon.kibana.lens import lens, saved_objects
+from mlmon.kibana.fields import FieldCatalog
+from mlmon.kibana.lens import lens
 from mlmon.kibana.queries import layer_aggs, layer_rows, lucene_fields
 from mlmon.kibana.rules import rule_id_in_space
 from mlmon.kibana.spec import Count, Dashboard, DateHistogram, Metric, Panel, Ratio, Terms
-from mlmon.kibana.validate import FieldCatalog, check_structure, parse_ndjson
+from mlmon.kibana.validate import check_structure, parse_ndjson
 
 
 def test_committed_files_are_what_the_source_generates():

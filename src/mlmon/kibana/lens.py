@@ -1,7 +1,7 @@
-"""Turn :mod:`mlmon.kibana.spec` dashboards into Kibana 8.x saved objects.
+"""Turn :mod:`mlmon.kibana.spec` panels into Kibana 8.x saved objects: the data view
+and one Lens object per panel (referenced by its dashboard, so each can be opened
+and edited alone; :mod:`mlmon.kibana.board` writes the dashboards).
 
-One data view, one Lens object per panel (referenced by the dashboard, so each
-can be opened and edited alone) and one dashboard with option-list controls.
 Ids are derived from names, so exporting twice gives the same NDJSON and an
 import overwrites instead of duplicating.
 """
@@ -44,7 +44,7 @@ def stable_id(*parts: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, "/".join(parts)))
 
 
-def _object(kind: str, object_id: str, attributes: dict, references: list) -> SavedObject:
+def saved_object(kind: str, object_id: str, attributes: dict, references: list) -> SavedObject:
     return {
         "id": object_id,
         "type": kind,
@@ -57,7 +57,7 @@ def _object(kind: str, object_id: str, attributes: dict, references: list) -> Sa
 
 
 def data_view() -> SavedObject:
-    return _object(
+    return saved_object(
         "index-pattern",
         DATA_VIEW_ID,
         {
@@ -298,7 +298,7 @@ def lens(dashboard: Dashboard, panel: Panel) -> SavedObject:
         "internalReferences": [],
         "adHocDataViews": {},
     }
-    return _object(
+    return saved_object(
         "lens",
         stable_id(dashboard.slug, panel.title),
         {
@@ -315,123 +315,3 @@ def lens(dashboard: Dashboard, panel: Panel) -> SavedObject:
             }
         ],
     )
-
-
-def _grid(panels: tuple[Panel, ...]) -> list[dict]:
-    """Left to right, wrapping at Kibana's 48 columns."""
-    x = y = row_height = 0
-    grid = []
-    for index, panel in enumerate(panels):
-        if x + panel.width > 48:
-            x, y, row_height = 0, y + row_height, 0
-        grid.append({"x": x, "y": y, "w": panel.width, "h": panel.height, "i": str(index)})
-        x += panel.width
-        row_height = max(row_height, panel.height)
-    return grid
-
-
-def _controls(dashboard: Dashboard) -> dict:
-    panels = {}
-    for order, field in enumerate(dashboard.controls):
-        control_id = stable_id(dashboard.slug, "control", field)
-        panels[control_id] = {
-            "order": order,
-            "width": "medium",
-            "grow": True,
-            "type": "optionsListControl",
-            "explicitInput": {
-                "id": control_id,
-                "fieldName": field,
-                "title": field.split(".")[-1].capitalize(),
-                "searchTechnique": "prefix",
-                "selectedOptions": [],
-                "enhancements": {},
-            },
-        }
-    return {
-        "controlStyle": "oneLine",
-        "chainingSystem": "HIERARCHICAL",
-        "showApplySelections": False,
-        "panelsJSON": json.dumps(panels),
-        "ignoreParentSettingsJSON": json.dumps(
-            {
-                "ignoreFilters": False,
-                "ignoreQuery": False,
-                "ignoreTimerange": False,
-                "ignoreValidations": False,
-            }
-        ),
-    }
-
-
-def dashboard_object(dashboard: Dashboard) -> SavedObject:
-    panels_json = []
-    references = []
-    for index, (panel, grid) in enumerate(
-        zip(dashboard.panels, _grid(dashboard.panels), strict=True)
-    ):
-        ref = f"panel_{index}"  # Kibana names the reference "<panelIndex>:<panelRefName>"
-        panels_json.append(
-            {
-                "version": KIBANA_VERSION,
-                "type": "lens",
-                "gridData": grid,
-                "panelIndex": str(index),
-                "embeddableConfig": {"enhancements": {}},
-                "panelRefName": ref,
-            }
-        )
-        references.append(
-            {"name": f"{index}:{ref}", "type": "lens", "id": stable_id(dashboard.slug, panel.title)}
-        )
-    for field in dashboard.controls:
-        control_id = stable_id(dashboard.slug, "control", field)
-        references.append(
-            {
-                "name": f"controlGroup_{control_id}:optionsListDataView",
-                "type": "index-pattern",
-                "id": DATA_VIEW_ID,
-            }
-        )
-    return _object(
-        "dashboard",
-        f"mlmon-{dashboard.slug}",
-        {
-            "title": dashboard.title,
-            "description": dashboard.description,
-            "panelsJSON": json.dumps(panels_json),
-            "optionsJSON": json.dumps(
-                {
-                    "useMargins": True,
-                    "syncColors": False,
-                    "syncCursor": True,
-                    "hidePanelTitles": False,
-                }
-            ),
-            "controlGroupInput": _controls(dashboard),
-            "timeRestore": True,
-            "timeFrom": dashboard.time_from,
-            "timeTo": dashboard.time_to,
-            # paused: opening a dashboard must not re-run 30 searches a minute per viewer
-            "refreshInterval": {"pause": True, "value": 60000},
-            "kibanaSavedObjectMeta": {
-                "searchSourceJSON": json.dumps(
-                    {"query": {"query": "", "language": "lucene"}, "filter": []}
-                )
-            },
-        },
-        references,
-    )
-
-
-def saved_objects(dashboards: tuple[Dashboard, ...]) -> list[SavedObject]:
-    """Data view first, then each dashboard's Lens objects, then the dashboard."""
-    objects = [data_view()]
-    for dashboard in dashboards:
-        objects.extend(lens(dashboard, panel) for panel in dashboard.panels)
-        objects.append(dashboard_object(dashboard))
-    return objects
-
-
-def to_ndjson(objects: list[SavedObject]) -> str:
-    return "".join(json.dumps(obj, sort_keys=True, ensure_ascii=False) + "\n" for obj in objects)
