@@ -15,7 +15,11 @@ from pathlib import Path
 import pytest
 
 from conftest import forget_model, run_mlmon, unique_model
-from mlmon.kibana.bundle import RULES, SAVED_OBJECTS, default_folder
+from mlmon.kibana.bundle import RULES, SAVED_OBJECTS, default_folder, saved_objects, to_ndjson
+from mlmon.kibana.queries import layer_rows
+from mlmon.kibana.spec import Dashboard, DateHistogram, Metric, Panel, Terms
+from mlmon.kibana.validate import dashboard_time_range, lens_request, parse_ndjson
+from mlmon.schema.event import PREDICTIONS_INDEX_PATTERN, predictions_index
 
 mlmon = run_mlmon
 
@@ -131,6 +135,74 @@ def test_a_dangling_reference_and_a_query_elasticsearch_refuses_fail(incident_mo
         "kibana", "validate", "--dir", str(broken_copy(tmp_path, edit)), "--model", incident_model
     )
     assert result.returncode == 1
-    assert "reference panel_0 → lens no-such-lens is not in the file" in result.stdout
+    assert "reference 0:panel_0 → lens no-such-lens is not in the file" in result.stdout
     assert "lens 'Predictions': Elasticsearch refused its query" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_a_score_of_exactly_one_is_in_the_score_distribution(es, incident_model):
+    """The last bin is open-ended: a prediction scored 1.0 is counted (``to: 1.0`` is
+    exclusive in a range aggregation, so the old last bin dropped it)."""
+    hit = es.search(
+        index=PREDICTIONS_INDEX_PATTERN,
+        size=1,
+        query={"term": {"model.name": incident_model}},
+    )["hits"]["hits"][0]
+    certain = {**hit["_source"], "prediction_id": f"certain-{hit['_id']}"}
+    certain["prediction"] = {**certain.get("prediction", {}), "score": 1.0}
+    es.index(
+        index=predictions_index(incident_model, certain["@timestamp"]),
+        id=certain["prediction_id"],
+        document=certain,
+        refresh=True,
+    )
+    objects = [json.loads(line) for line in (default_folder() / SAVED_OBJECTS).open()]
+    lens = first_lens(objects, "Score distribution by version")
+    time_from, time_to = dashboard_time_range(objects)
+    scope = [
+        {"range": {"@timestamp": {"gte": time_from, "lte": time_to}}},
+        {"term": {"model.name": incident_model}},
+    ]
+    _, body = lens_request(lens, scope)
+    answer = es.search(index=PREDICTIONS_INDEX_PATTERN, **body)
+    scored = es.count(
+        index=PREDICTIONS_INDEX_PATTERN,
+        query={"bool": {"filter": [*scope, {"exists": {"field": "prediction.score"}}]}},
+    )["count"]
+    (layer,) = lens["attributes"]["state"]["datasourceStates"]["formBased"]["layers"].values()
+    rows = layer_rows(layer, answer["aggregations"], answer["hits"]["total"]["value"])
+    print(f"scored events {scored}, counted in the score bins {sum(r['v0'] for r in rows)}")
+    assert sum(r["v0"] for r in rows) == scored
+    top = [r for r in rows if r["b0"] == "0.9-*"]
+    assert top and sum(r["v0"] for r in top) >= 1
+
+
+def test_terms_ranked_by_a_metric_above_a_date_histogram_run_on_elasticsearch(
+    incident_model, tmp_path
+):
+    """A breakdown ordered by p95 latency sits above the hourly histogram (as Lens nests
+    it) and ranks on its own copy of the metric; Elasticsearch accepts that request."""
+    board = Dashboard(
+        "slowest",
+        "slowest versions",
+        "",
+        (
+            Panel(
+                "p95 latency of the slowest versions",
+                "line",
+                (Metric("percentile", "latency_ms.total", "p95", percent=95),),
+                (DateHistogram(interval="1h"), Terms("model.version", size=2)),
+            ),
+        ),
+    )
+    folder = tmp_path / "kibana"
+    folder.mkdir()
+    (folder / SAVED_OBJECTS).write_text(to_ndjson(saved_objects((board,))))
+    objects, _ = parse_ndjson((folder / SAVED_OBJECTS).read_text())
+    (layer,) = first_lens(objects, "p95 latency of the slowest versions")["attributes"]["state"][
+        "datasourceStates"
+    ]["formBased"]["layers"].values()
+    assert layer["columnOrder"][:2] == ["b1", "b0"]
+    result = mlmon("kibana", "validate", "--dir", str(folder), "--model", incident_model)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 panels run (1 with data)" in result.stdout

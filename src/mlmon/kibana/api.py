@@ -20,6 +20,7 @@ import urllib3
 
 from mlmon.errors import ClusterUnavailable, UsageError
 from mlmon.kibana.bundle import SAVED_OBJECTS, Bundle
+from mlmon.kibana.rules import rule_id_in_space
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,8 @@ def wait_until_ready(target: KibanaTarget, seconds: float, *, poll: float = 5.0)
 
 
 def import_bundle(bundle: Bundle, target: KibanaTarget) -> ImportResult:
-    """``_import?overwrite=true`` for the saved objects, then each rule by its fixed id."""
+    """``_import?overwrite=true`` for the saved objects, then each rule by its id in that
+    space (created, or updated when it exists)."""
     http = _pool(target)
     response = _request(
         http,
@@ -125,8 +127,9 @@ def import_bundle(bundle: Bundle, target: KibanaTarget) -> ImportResult:
         )
     result = ImportResult(objects=answer.get("successCount", 0))
     for rule in bundle.rules:
+        rule_id = rule_id_in_space(rule["id"], target.space)
         create = {k: v for k, v in rule.items() if k != "id"}
-        url = target.endpoint(f"/api/alerting/rule/{quote(rule['id'])}")
+        url = target.endpoint(f"/api/alerting/rule/{rule_id}")
         json_headers = {"Content-Type": "application/json"}
         response = _request(
             http, "POST", url, target, body=json.dumps(create), headers=json_headers
@@ -140,5 +143,5 @@ def import_bundle(bundle: Bundle, target: KibanaTarget) -> ImportResult:
         else:
             result.rules_created += response.status == 200
         if response.status != 200:
-            raise UsageError(_failure(response, f"rule {rule['id']}", target))
+            raise UsageError(_failure(response, f"rule {rule['id']} (id {rule_id})", target))
     return result

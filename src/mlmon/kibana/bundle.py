@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlmon.errors import UsageError
+from mlmon.kibana.board import dashboard_object
 from mlmon.kibana.dashboards import FeatureChoice, dashboards, rules
-from mlmon.kibana.lens import saved_objects, to_ndjson
+from mlmon.kibana.lens import SavedObject, data_view, lens
 from mlmon.kibana.rules import rule_body
+from mlmon.kibana.spec import Dashboard
 
 SAVED_OBJECTS = "mlmon-saved-objects.ndjson"
 RULES = "mlmon-rules.json"
@@ -33,6 +35,19 @@ class Bundle:
         ndjson.write_text(self.ndjson, encoding="utf-8")
         rules_file.write_text(json.dumps(self.rules, indent=2) + "\n", encoding="utf-8")
         return [ndjson, rules_file]
+
+
+def saved_objects(boards: tuple[Dashboard, ...]) -> list[SavedObject]:
+    """Data view first, then each dashboard's Lens objects, then the dashboard."""
+    objects = [data_view()]
+    for dashboard in boards:
+        objects.extend(lens(dashboard, panel) for panel in dashboard.panels)
+        objects.append(dashboard_object(dashboard))
+    return objects
+
+
+def to_ndjson(objects: list[SavedObject]) -> str:
+    return "".join(json.dumps(obj, sort_keys=True, ensure_ascii=False) + "\n" for obj in objects)
 
 
 def generate(features: FeatureChoice | None = None) -> Bundle:

@@ -28,7 +28,9 @@ ACCURACY = Ratio("Accuracy", numerator="actual.correct:true", denominator=LABELL
 HOURLY = DateHistogram(interval="1h")
 DAILY = DateHistogram(interval="1d")
 VERSION = Terms("model.version", size=5, alphabetical=True)
-SCORE_BINS = tuple((i / 10, (i + 1) / 10) for i in range(10))
+# Ten bins of width 0.1; the last is open-ended so a score of exactly 1.0 (the range
+# aggregation's ``to`` is exclusive) is counted, as Lens does with an empty "to".
+SCORE_BINS = (*((i / 10, (i + 1) / 10) for i in range(9)), (0.9, None))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
-"""Turn :mod:`mlmon.kibana.spec` dashboards into Kibana 8.x saved objects.
+"""Turn :mod:`mlmon.kibana.spec` panels into Kibana 8.x saved objects: the data view
+and one Lens object per panel (referenced by its dashboard, so each can be opened
+and edited alone; :mod:`mlmon.kibana.board` writes the dashboards).
 
-One data view, one Lens object per panel (referenced by the dashboard, so each
-can be opened and edited alone) and one dashboard with option-list controls.
 Ids are derived from names, so exporting twice gives the same NDJSON and an
 import overwrites instead of duplicating.
 """
@@ -29,6 +29,8 @@ from mlmon.schema.event import PREDICTIONS_INDEX_PATTERN
 KIBANA_VERSION = "8.19.21"
 DATA_VIEW_ID = "mlmon-predictions"
 _NAMESPACE = uuid.UUID("5b0c6f52-3f0e-4a57-9d0e-6a1c1b5d2e10")
+# How Lens labels a range bucket ("0.9 → +∞"), as its editor writes it in range mode.
+RANGE_FORMAT = {"id": "range", "params": {"template": "arrow_right", "replaceInfinity": True}}
 _MIGRATIONS = {  # the saved-object shapes written here; Kibana migrates from them
     "index-pattern": "8.0.0",
     "lens": "8.9.0",
@@ -42,7 +44,7 @@ def stable_id(*parts: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, "/".join(parts)))
 
 
-def _object(kind: str, object_id: str, attributes: dict, references: list) -> SavedObject:
+def saved_object(kind: str, object_id: str, attributes: dict, references: list) -> SavedObject:
     return {
         "id": object_id,
         "type": kind,
@@ -55,7 +57,7 @@ def _object(kind: str, object_id: str, attributes: dict, references: list) -> Sa
 
 
 def data_view() -> SavedObject:
-    return _object(
+    return saved_object(
         "index-pattern",
         DATA_VIEW_ID,
         {
@@ -111,10 +113,10 @@ def _bucket_column(bucket: Bucket, order_column: str | None) -> dict:
                 "parentFormat": {"id": "terms"},
             },
         }
-    if isinstance(bucket, Ranges):
+    if isinstance(bucket, Ranges):  # Lens's "range" mode: string keys, an open end is null
         return {
             "label": bucket.field,
-            "dataType": "number",
+            "dataType": "string",
             "operationType": "range",
             "sourceField": bucket.field,
             "isBucketed": True,
@@ -123,6 +125,7 @@ def _bucket_column(bucket: Bucket, order_column: str | None) -> dict:
                 "type": "range",
                 "maxBars": "auto",
                 "ranges": [{"from": low, "to": high, "label": ""} for low, high in bucket.edges],
+                "parentFormat": RANGE_FORMAT,
             },
         }
     raise TypeError(f"unknown bucket {bucket!r}")
@@ -248,6 +251,21 @@ def _visualization(panel: Panel, layer_id: str, buckets: list[str], values: list
 _LENS_TYPES = {"metric": "lnsMetric", "table": "lnsDatatable"}
 
 
+def _nesting_order(buckets: tuple[Bucket, ...], column_ids: list[str]) -> list[str]:
+    """Bucket columns in the order Lens nests them when they are added x first, then the
+    breakdown: a terms column goes above the first date histogram, so its top values are
+    chosen over the whole time range and a series does not change from bucket to bucket."""
+    by_id = dict(zip(column_ids, buckets, strict=True))
+    order: list[str] = []
+    for column_id, bucket in by_id.items():
+        dates = [i for i, c in enumerate(order) if isinstance(by_id[c], DateHistogram)]
+        if isinstance(bucket, Terms) and dates:
+            order.insert(dates[0], column_id)
+        else:
+            order.append(column_id)
+    return order
+
+
 def lens(dashboard: Dashboard, panel: Panel) -> SavedObject:
     """One Lens saved object: a single form-based layer over the mlmon data view."""
     layer_id = stable_id(dashboard.slug, panel.title, "layer")
@@ -269,7 +287,9 @@ def lens(dashboard: Dashboard, panel: Panel) -> SavedObject:
                 "layers": {
                     layer_id: {
                         "columns": columns,
-                        "columnOrder": bucket_ids + value_ids + hidden,
+                        "columnOrder": _nesting_order(panel.buckets, bucket_ids)
+                        + value_ids
+                        + hidden,
                         "incompleteColumns": {},
                     }
                 }
@@ -278,7 +298,7 @@ def lens(dashboard: Dashboard, panel: Panel) -> SavedObject:
         "internalReferences": [],
         "adHocDataViews": {},
     }
-    return _object(
+    return saved_object(
         "lens",
         stable_id(dashboard.slug, panel.title),
         {
@@ -295,122 +315,3 @@ def lens(dashboard: Dashboard, panel: Panel) -> SavedObject:
             }
         ],
     )
-
-
-def _grid(panels: tuple[Panel, ...]) -> list[dict]:
-    """Left to right, wrapping at Kibana's 48 columns."""
-    x = y = row_height = 0
-    grid = []
-    for index, panel in enumerate(panels):
-        if x + panel.width > 48:
-            x, y, row_height = 0, y + row_height, 0
-        grid.append({"x": x, "y": y, "w": panel.width, "h": panel.height, "i": str(index)})
-        x += panel.width
-        row_height = max(row_height, panel.height)
-    return grid
-
-
-def _controls(dashboard: Dashboard) -> dict:
-    panels = {}
-    for order, field in enumerate(dashboard.controls):
-        control_id = stable_id(dashboard.slug, "control", field)
-        panels[control_id] = {
-            "order": order,
-            "width": "medium",
-            "grow": True,
-            "type": "optionsListControl",
-            "explicitInput": {
-                "id": control_id,
-                "fieldName": field,
-                "title": field.split(".")[-1].capitalize(),
-                "searchTechnique": "prefix",
-                "selectedOptions": [],
-                "enhancements": {},
-            },
-        }
-    return {
-        "controlStyle": "oneLine",
-        "chainingSystem": "HIERARCHICAL",
-        "showApplySelections": False,
-        "panelsJSON": json.dumps(panels),
-        "ignoreParentSettingsJSON": json.dumps(
-            {
-                "ignoreFilters": False,
-                "ignoreQuery": False,
-                "ignoreTimerange": False,
-                "ignoreValidations": False,
-            }
-        ),
-    }
-
-
-def dashboard_object(dashboard: Dashboard) -> SavedObject:
-    panels_json = []
-    references = []
-    for index, (panel, grid) in enumerate(
-        zip(dashboard.panels, _grid(dashboard.panels), strict=True)
-    ):
-        ref = f"panel_{index}"
-        panels_json.append(
-            {
-                "version": KIBANA_VERSION,
-                "type": "lens",
-                "gridData": grid,
-                "panelIndex": str(index),
-                "embeddableConfig": {"enhancements": {}},
-                "panelRefName": ref,
-            }
-        )
-        references.append(
-            {"name": ref, "type": "lens", "id": stable_id(dashboard.slug, panel.title)}
-        )
-    for field in dashboard.controls:
-        control_id = stable_id(dashboard.slug, "control", field)
-        references.append(
-            {
-                "name": f"controlGroup_{control_id}:optionsListDataView",
-                "type": "index-pattern",
-                "id": DATA_VIEW_ID,
-            }
-        )
-    return _object(
-        "dashboard",
-        f"mlmon-{dashboard.slug}",
-        {
-            "title": dashboard.title,
-            "description": dashboard.description,
-            "panelsJSON": json.dumps(panels_json),
-            "optionsJSON": json.dumps(
-                {
-                    "useMargins": True,
-                    "syncColors": False,
-                    "syncCursor": True,
-                    "hidePanelTitles": False,
-                }
-            ),
-            "controlGroupInput": _controls(dashboard),
-            "timeRestore": True,
-            "timeFrom": dashboard.time_from,
-            "timeTo": dashboard.time_to,
-            "refreshInterval": {"pause": False, "value": 60000},
-            "kibanaSavedObjectMeta": {
-                "searchSourceJSON": json.dumps(
-                    {"query": {"query": "", "language": "lucene"}, "filter": []}
-                )
-            },
-        },
-        references,
-    )
-
-
-def saved_objects(dashboards: tuple[Dashboard, ...]) -> list[SavedObject]:
-    """Data view first, then each dashboard's Lens objects, then the dashboard."""
-    objects = [data_view()]
-    for dashboard in dashboards:
-        objects.extend(lens(dashboard, panel) for panel in dashboard.panels)
-        objects.append(dashboard_object(dashboard))
-    return objects
-
-
-def to_ndjson(objects: list[SavedObject]) -> str:
-    return "".join(json.dumps(obj, sort_keys=True, ensure_ascii=False) + "\n" for obj in objects)

@@ -1,9 +1,11 @@
 """What a Lens layer asks Elasticsearch, read back from the saved object (pure).
 
 Kibana builds a layer's request from its columns: bucket columns nest in
-``columnOrder`` order, metric columns sit under the innermost bucket, a
-column filter becomes a ``filter`` aggregation, and a Lucene query becomes a
-``query_string`` query. :func:`layer_request` does the same, so
+``columnOrder`` order, metric columns sit under the innermost bucket, a terms
+column ordered by a metric carries that metric as its own sub-aggregation (so
+its top values are ranked over everything beneath it, e.g. a whole date
+histogram), a column filter becomes a ``filter`` aggregation, and a Lucene
+query becomes a ``query_string`` query. :func:`layer_aggs` does the same, so
 ``mlmon kibana validate`` runs what the dashboard will run; :func:`layer_rows`
 reads the answer back into rows and evaluates formulas.
 """
@@ -70,20 +72,23 @@ def _metric_agg(column: dict) -> dict | None:
     return inner
 
 
-def _order(columns: dict, order_id: str) -> dict:
+def _order(columns: dict, order_id: str, direction: str) -> tuple[dict, dict]:
+    """The terms ``order`` and the sub-aggregation it sorts on (none for a plain count)."""
     column = columns.get(order_id)
     if column is None:
         raise LayerError(f"terms column orders by missing column {order_id!r}")
     op = column["operationType"]
     if op == "count" and not column.get("filter"):
-        return {"_count": "desc"}
+        return {"_count": direction}, {}
     if op == "count":
-        return {f"{order_id}>_count": "desc"}
-    if op in ("median", "percentile"):
-        return {f"{order_id}[{_percent(column)}]": "desc"}
-    if op in FIELD_METRICS and not column.get("filter"):
-        return {order_id: "desc"}
-    raise LayerError(f"terms column orders by {op!r} column {order_id!r}: not supported")
+        path = f"{order_id}>_count"
+    elif op in ("median", "percentile"):
+        path = f"{order_id}[{_percent(column)}]"
+    elif op in FIELD_METRICS and not column.get("filter"):
+        path = order_id
+    else:
+        raise LayerError(f"terms column orders by {op!r} column {order_id!r}: not supported")
+    return {path: direction}, {order_id: _metric_agg(column)}
 
 
 def _bucket_agg(column: dict, columns: dict) -> dict:
@@ -94,11 +99,18 @@ def _bucket_agg(column: dict, columns: dict) -> dict:
         return {"date_histogram": {"field": field, key: interval, "time_zone": "UTC"}}
     if op == "terms":
         order_by = params.get("orderBy", {"type": "alphabetical"})
+        order_aggs: dict = {}
         if order_by.get("type") == "column":
-            order = _order(columns, order_by["columnId"])
+            direction = params.get("orderDirection", "desc")
+            order, order_aggs = _order(columns, order_by["columnId"], direction)
         else:
             order = {"_key": params.get("orderDirection", "asc")}
-        return {"terms": {"field": field, "size": int(params.get("size", 5)), "order": order}}
+        terms: dict = {
+            "terms": {"field": field, "size": int(params.get("size", 5)), "order": order}
+        }
+        if order_aggs:
+            terms["aggs"] = order_aggs
+        return terms
     if op == "range":
         ranges = [
             {key: edge[key] for key in ("from", "to") if edge.get(key) is not None}
@@ -132,8 +144,9 @@ def layer_aggs(layer: dict) -> dict:
     aggs: dict = {cid: agg for cid, agg in leaves.items() if agg is not None}
     for cid in reversed([c for c in order if columns[c].get("isBucketed")]):
         bucket = _bucket_agg(columns[cid], columns)
-        if aggs:
-            bucket["aggs"] = aggs
+        beneath = {**bucket.pop("aggs", {}), **aggs}
+        if beneath:
+            bucket["aggs"] = beneath
         aggs = {cid: bucket}
     return aggs
 

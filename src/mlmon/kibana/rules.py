@@ -1,9 +1,9 @@
 """Kibana *Elasticsearch query* rules: the API body, and a run of each rule's query.
 
-Rules are not saved objects: Kibana takes them at ``/api/alerting/rule/{id}``.
-They run where the full distribution runs Kibana's alerting; the query behind
-each is plain query DSL plus one metric aggregation, so it is checked here
-against the real index like the panels are.
+Rules are not imported with the saved objects: Kibana takes them at
+``/api/alerting/rule/{id}``. They run where the full distribution runs Kibana's
+alerting; the query behind each is plain query DSL plus one metric
+aggregation, so it is checked here against the real index like the panels are.
 """
 
 from __future__ import annotations
@@ -11,15 +11,30 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+from mlmon.kibana.lens import stable_id
 from mlmon.kibana.spec import Rule
 from mlmon.schema.event import PREDICTIONS_INDEX_PATTERN
 
 RULE_TYPE = ".es-query"
+DEFAULT_SPACE = "default"
 _WINDOW_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 
+def rule_id_in_space(name: str, space: str | None) -> str:
+    """Kibana's id for mlmon's rule ``name`` (``mlmon-<slug>``) in ``space``.
+
+    A rule is a saved object shared by id across spaces (``multiple-isolated``): one id
+    can exist in one space only, so a fixed id makes the second space's import fail
+    (409, then 404 on update). And rules have encrypted attributes, whose predefined ids
+    Kibana accepts only as UUIDs. A UUID derived from the space and the name is both:
+    the same on every import into that space, different in every other.
+    """
+    return stable_id("rule", space or DEFAULT_SPACE, name)
+
+
 def rule_body(rule: Rule) -> dict:
-    """What ``POST /api/alerting/rule/mlmon-<slug>`` takes to create the rule."""
+    """The create body, with mlmon's name for the rule as ``id`` (see :func:`rule_id_in_space`
+    for the id Kibana gets)."""
     size, unit = rule.window
     params: dict = {
         "searchType": "esQuery",

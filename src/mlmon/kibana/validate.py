@@ -9,7 +9,6 @@ it, answers without error and with data.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any
 
 from mlmon.errors import ClusterError, ClusterUnavailable
 from mlmon.es.client import shard_failure, translate_errors
+from mlmon.kibana.fields import FieldCatalog, catalog_from
 from mlmon.kibana.queries import (
     BUCKET_OPS,
     FIELD_METRICS,
@@ -30,15 +30,6 @@ from mlmon.kibana.queries import (
 from mlmon.kibana.rules import RULE_TYPE, rule_fields, rule_search, rule_values
 
 KNOWN_TYPES = {"index-pattern", "lens", "dashboard", "visualization", "search", "tag"}
-NUMERIC = {"long", "integer", "short", "byte", "double", "float", "half_float", "scaled_float"}
-TYPES_FOR_USE = {
-    "date_histogram": {"date", "date_nanos"},
-    "terms": {"keyword", "constant_keyword", "boolean", "ip", *NUMERIC},
-    "range": NUMERIC,
-    "unique_count": {"keyword", "constant_keyword", "boolean", "ip", "date", *NUMERIC},
-    "control": {"keyword", "constant_keyword", "boolean", "ip"},
-    **{op: NUMERIC for op in FIELD_METRICS if op != "unique_count"},
-}
 
 
 @dataclass
@@ -133,6 +124,15 @@ def _lens_structure(obj: dict, names: set[str]) -> Iterator[str]:
         yield f"visualization shows missing column {accessor}"
 
 
+def _panel_reference_names(panel_index: str, names: set[str]) -> set[str]:
+    """The reference names a panel's ``panelRefName`` is looked up in, as Kibana's
+    dashboard does it: its own ``<panelIndex>:`` references with the prefix removed, or
+    every reference when it has none (objects saved before the prefix)."""
+    prefix = f"{panel_index}:"
+    own = {name.removeprefix(prefix) for name in names if name.startswith(prefix)}
+    return own or names
+
+
 def _dashboard_structure(obj: dict, names: set[str]) -> Iterator[str]:
     try:
         panels = json.loads(obj["attributes"]["panelsJSON"])
@@ -140,9 +140,9 @@ def _dashboard_structure(obj: dict, names: set[str]) -> Iterator[str]:
         yield "panelsJSON is missing or not JSON"
         return
     for panel in panels:
-        ref = panel.get("panelRefName")
-        if ref and ref not in names:
-            yield f"panel {panel.get('panelIndex')} refers to missing reference {ref}"
+        ref, index = panel.get("panelRefName"), panel.get("panelIndex")
+        if ref and ref not in _panel_reference_names(str(index), names):
+            yield f"panel {index} refers to missing reference {index}:{ref}"
         grid = panel.get("gridData", {})
         if grid.get("x", 0) + grid.get("w", 0) > 48:
             yield f"panel {panel.get('panelIndex')} is wider than the 48-column grid"
@@ -178,7 +178,7 @@ def check_structure(objects: list[dict]) -> list[Finding]:
                         f"{ref.get('id')} is not in the file",
                     )
                 )
-        names = {ref.get("name") for ref in obj["references"]}
+        names = {ref["name"] for ref in obj["references"] if ref.get("name")}
         check = {"lens": _lens_structure, "dashboard": _dashboard_structure}.get(obj["type"])
         if check:
             findings.extend(Finding(where, message) for message in check(obj, names))
@@ -186,33 +186,6 @@ def check_structure(objects: list[dict]) -> list[Finding]:
 
 
 # --- fields --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FieldCatalog:
-    """What the templates declare and what the data holds, for one index pattern."""
-
-    declared: dict[str, str]  # static template fields → type
-    dynamic: list[tuple[str, str]]  # (path_match, mapped type) from dynamic templates
-    present: dict[str, set[str]]  # field_caps of the real indices → types
-
-    def problem(self, name: str, use: str) -> str | None:
-        allowed = TYPES_FOR_USE.get(use)
-        if name in self.declared:
-            kind = self.declared[name]
-        else:
-            patterns = [kind for pattern, kind in self.dynamic if fnmatch.fnmatch(name, pattern)]
-            if not patterns:
-                return f"field {name} is not in the index template"
-            if name not in self.present:
-                return f"field {name} is allowed by a dynamic template but no event has it"
-            kinds = self.present[name]
-            if not kinds & set(patterns):
-                return f"field {name} is mapped as {sorted(kinds)}, the template makes {patterns}"
-            kind = next(iter(kinds & set(patterns)))
-        if allowed is not None and kind not in allowed:
-            return f"field {name} is {kind}, which {use} cannot use"
-        return None
 
 
 def field_uses(obj: dict) -> Iterator[tuple[str, str]]:
@@ -241,30 +214,6 @@ def check_fields(objects: list[dict], catalog: FieldCatalog) -> list[Finding]:
             if problem:
                 findings.append(Finding(_name(obj), f"{problem} (used by {use})"))
     return findings
-
-
-def _flatten(properties: dict, prefix: str = "") -> Iterator[tuple[str, str]]:
-    for key, mapping in properties.items():
-        path = f"{prefix}{key}"
-        if "properties" in mapping:
-            yield from _flatten(mapping["properties"], path + ".")
-        elif "type" in mapping and mapping["type"] != "object":
-            yield path, mapping["type"]
-
-
-def catalog_from(mappings: dict, field_caps: dict) -> FieldCatalog:
-    """Build the catalog from a simulated index's mappings and a ``_field_caps`` answer."""
-    dynamic = [
-        (spec["path_match"], spec["mapping"]["type"])
-        for template in mappings.get("dynamic_templates", [])
-        for spec in template.values()
-        if "path_match" in spec and "type" in spec.get("mapping", {})
-    ]
-    present = {
-        name: {kind for kind in kinds if kind != "unmapped"}
-        for name, kinds in field_caps.get("fields", {}).items()
-    }
-    return FieldCatalog(dict(_flatten(mappings.get("properties", {}))), dynamic, present)
 
 
 # --- answers ---------------------------------------------------------------------
