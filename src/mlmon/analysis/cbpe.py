@@ -209,7 +209,7 @@ class Estimator:
     def estimate(self, counts: Sequence[int]) -> PerformanceEstimate:
         """Estimates for one window from its rows per score bin (the map's edges)."""
         n = _window_counts(self.calibration, counts)
-        rows = int(round(n.sum()))
+        rows = round(float(n.sum()))
         expected_pos = n * self.probability
         expected_neg = n - expected_pos
         first = self.first
