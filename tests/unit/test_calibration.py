@@ -46,7 +46,7 @@ def test_pav_hand_example():
     )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(st.floats(-10, 10), st.floats(0.01, 100)), min_size=1, max_size=40))
 def test_pav_matches_sklearn_and_is_monotone(points):
     values = [v for v, _ in points]
