@@ -19,6 +19,7 @@ from mlmon.analysis.cbpe import (
     Estimator,
     estimate_performance,
     estimate_timeline,
+    fit_rule,
 )
 from mlmon.errors import UsageError
 
@@ -214,3 +215,25 @@ def test_bad_inputs_are_refused():
         estimate_performance(calibration, (-1,) + (1,) * 99)
     with pytest.raises(UsageError, match="no estimate for 'mae'"):
         estimate_performance(calibration, (1,) * 100).metric("mae")
+
+
+def test_the_models_threshold_is_read_off_the_baseline_counts():
+    rng = np.random.default_rng(20)
+    scores = rng.random(10_000)
+    predicted = scores >= 0.65
+    fitted = fit_rule(
+        bin_counts(scores, EDGES, predicted), bin_counts(scores, EDGES, ~predicted), EDGES
+    )
+    assert fitted.rule == DecisionRule(0.65)
+    assert (fitted.misses, fitted.rows) == (0, 10_000)
+    flipped = predicted.copy()
+    flipped[:7] = ~flipped[:7]  # seven rows disagree with any threshold
+    fitted = fit_rule(
+        bin_counts(scores, EDGES, flipped), bin_counts(scores, EDGES, ~flipped), EDGES
+    )
+    assert fitted.rule == DecisionRule(0.65)
+    assert fitted.misses == 7
+    everything = fit_rule(bin_counts(scores, EDGES), (0,) * 100, EDGES)
+    assert everything.rule == DecisionRule(0.0)
+    with pytest.raises(UsageError, match="do not match"):
+        fit_rule((1,) * 10, (1,) * 10, EDGES)

@@ -68,6 +68,34 @@ class DecisionRule:
 
 
 @dataclass(frozen=True)
+class FittedRule:
+    rule: DecisionRule
+    misses: int  # baseline rows whose predicted label the rule gets wrong
+    rows: int
+
+
+def fit_rule(
+    predicted_positive: Sequence[int], predicted_negative: Sequence[int], edges: Sequence[float]
+) -> FittedRule:
+    """The model's threshold, read off the baseline: the bin edge that best separates the rows
+    it predicted positive from those it predicted negative (counts per score bin, the same
+    aggregation as the calibration's with the filter on the predicted label instead)."""
+    pos = np.asarray(predicted_positive, dtype=np.int64)
+    neg = np.asarray(predicted_negative, dtype=np.int64)
+    if pos.shape != neg.shape or pos.size != len(edges) - 1:
+        raise UsageError("decision rule: counts per bin do not match the score bins")
+    # misses with the threshold at edge k: positives below k plus negatives from k on
+    below = np.concatenate([[0], np.cumsum(pos)])[:-1]
+    above = neg.sum() - np.concatenate([[0], np.cumsum(neg)])[:-1]
+    misses = below + above
+    best = int(np.flatnonzero(misses == misses.min())[-1])  # of tied edges, the one that
+    # starts the bin of the lowest score predicted positive
+    return FittedRule(
+        DecisionRule(float(edges[best])), int(misses[best]), int(pos.sum() + neg.sum())
+    )
+
+
+@dataclass(frozen=True)
 class Estimate:
     """One estimated metric: value, sampling error and band; ``None`` where undefined."""
 
@@ -199,7 +227,10 @@ class Estimator:
     """CBPE for one calibration map and decision rule."""
 
     def __init__(
-        self, calibration: CalibrationMap, rule: DecisionRule = DecisionRule(), sigmas=SIGMAS
+        self,
+        calibration: CalibrationMap,
+        rule: DecisionRule = DecisionRule(),
+        sigmas: float = SIGMAS,
     ):
         self.calibration = calibration
         self.first = rule.first_positive_bin(calibration.edges)
