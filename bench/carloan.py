@@ -123,7 +123,23 @@ def run(peers_python: Path, workdir: Path) -> dict:
             out.append(_row(span, truth, mine, their))
         return out
 
+    def rate(frame: pd.DataFrame, low: float, high: float) -> float:
+        inside = frame[(frame["y_pred_proba"] >= low) & (frame["y_pred_proba"] < high)]
+        return float(inside["repaid"].mean())
+
+    bands = ((0.3, 0.65), (0.65, 0.95))  # P(repaid | score) where the estimates drifted
+    concept = [
+        {
+            "scores": list(band),
+            "reference": rate(reference, *band),
+            "first_half": rate(labelled.iloc[:half], *band),
+            "second_half": rate(labelled.iloc[half:], *band),
+        }
+        for band in bands
+    ]
+
     result = {
+        "concept": concept,
         "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "nannyml": theirs["nannyml"],
         "calibration": {
@@ -268,7 +284,27 @@ def markdown(r: dict) -> str:
             f"| {name} | {a['max_vs_nannyml']:.1e} | {a['inside_mlmon_band']} of {a['spans']} | "
             f"{a['inside_nannyml_band']} of {a['spans']} |"
         )
-    lines += ["", END]
+    worst = {n: max(row[n]["mlmon_error"] for row in r["chunks"] + r["halves"]) for n in METRICS}
+    lines += [
+        "",
+        "mlmon's figures equal NannyML's to rounding here because the data's scores have two "
+        "decimals: each value gets its own bin, so isotonic regression over bins is NannyML's "
+        "over rows. With continuous scores the binning costs a little (unit tests: within 0.005 "
+        "of realized ROC AUC on 100,000-row windows with 100 bins). Not targeted, and worse: "
+        f"precision and recall are off by up to {worst['precision']:.3f} and "
+        f"{worst['recall']:.3f} (F1 {worst['f1']:.3f}) in the second half, for both tools, "
+        "outside the band where counted above. The cause is in the data, not the estimator: "
+        "CBPE assumes P(label | score) stays as in the reference, and in the second half it "
+        "fell — "
+        + "; ".join(
+            f"scores {c['scores'][0]}–{c['scores'][1]}: repaid {c['second_half']:.3f} against "
+            f"{c['reference']:.3f} in the reference ({c['first_half']:.3f} in the first half)"
+            for c in r["concept"]
+        )
+        + ". The band covers sampling noise only.",
+        "",
+        END,
+    ]
     return "\n".join(lines) + "\n"
 
 
