@@ -26,7 +26,13 @@ from mlmon.es.client import connect
 from mlmon.es.join import join_pending
 from mlmon.es.settings import ConnectionSettings
 from mlmon.es.setup import setup
-from mlmon.schema.event import format_timestamp, actuals_index, deadletter_index, model_indices, predictions_index
+from mlmon.schema.event import (
+    actuals_index,
+    deadletter_index,
+    format_timestamp,
+    model_indices,
+    predictions_index,
+)
 from mlmon.sdk import PredictionLogger
 from mlmon.sdk.sinks import ElasticsearchSink, epoch_seconds
 
@@ -99,9 +105,9 @@ def send(model: str, sink: Any, batch: list[dict[str, Any]]) -> dict[str, int]:
 def documents(es: Any, model: str) -> dict[tuple[str, str], dict[str, Any]]:
     pattern = f"{model_indices('predictions', model)},{model_indices('actuals', model)}"
     es.indices.refresh(index=pattern, allow_no_indices=True, ignore_unavailable=True)
-    hits = es.search(
-        index=pattern, size=10_000, allow_no_indices=True, ignore_unavailable=True
-    )["hits"]["hits"]
+    hits = es.search(index=pattern, size=10_000, allow_no_indices=True, ignore_unavailable=True)[
+        "hits"
+    ]["hits"]
     return {(h["_index"], h["_id"]): h["_source"] for h in hits}
 
 
@@ -221,18 +227,25 @@ def main() -> int:
         for model in MODELS:
             shipped.update(documents(es, model))
         counts["documents"] = len(shipped)
-        check(set(shipped) == expected, "every event in the index predictions_index/actuals_index names, _id = prediction_id")
+        check(
+            set(shipped) == expected,
+            "every event in the index predictions_index/actuals_index names, _id = prediction_id",
+        )
         months = sorted({index for index, _ in shipped})
         counts["indices"] = months
         check(
             len(months) == 8,
             f"per-model monthly indices: {len(months)} (2 models x predictions/actuals x 2 months)",
         )
-        same = [key for key in expected if without_join_time(shipped.get(key, {})) == without_join_time(reference.get(key, {}))]
+        same = [
+            key
+            for key in expected
+            if without_join_time(shipped.get(key, {})) == without_join_time(reference.get(key, {}))
+        ]
         counts["equal"] = len(same)
         check(
             len(same) == len(expected) == len(reference),
-            f"{len(same)} of {len(expected)} documents equal, field by field, to the elasticsearch sink's",
+            f"{len(same)} of {len(expected)} documents equal, field by field, to the es sink's",
         )
         for key in sorted(expected - set(same))[:3]:
             print(f"      differs {key}: fluentd={shipped.get(key)} sdk={reference.get(key)}")
@@ -241,14 +254,25 @@ def main() -> int:
         duplicate_lines = log_lines(args.log, "duplicates")
         for model, batch in batches.items():
             send(model, sink, batch)
-        wait_for("resent events flushed", lambda: outputs_idle(args.monitor) and log_lines(args.log, "duplicates") > duplicate_lines)
+        wait_for(
+            "resent events flushed",
+            lambda: (
+                outputs_idle(args.monitor) and log_lines(args.log, "duplicates") > duplicate_lines
+            ),
+        )
         time.sleep(3)
         after = sum(len(documents(es, m)) for m in MODELS)
         counts["after_resend"] = after
-        check(after == len(shipped), f"resent {2 * PER_MODEL} predictions: {after} documents, as before")
+        check(
+            after == len(shipped),
+            f"resent {2 * PER_MODEL} predictions: {after} documents, as before",
+        )
         dup_counts = duplicates_logged(args.log)
         counts["duplicates_logged"] = dup_counts
-        check(dup_counts >= 2 * PER_MODEL, f"the agent counted {dup_counts} 409s as duplicates (debug log)")
+        check(
+            dup_counts >= 2 * PER_MODEL,
+            f"the agent counted {dup_counts} 409s as duplicates (debug log)",
+        )
 
         # 4. Records Elasticsearch refuses, and records no route takes.
         good = next(iter(v for k, v in reference.items() if k[0].startswith("mlmon-predictions-")))
@@ -269,7 +293,10 @@ def main() -> int:
                 label, epoch_seconds(record["@timestamp"]), record
             )
         # Bytes that are not UTF-8 (a msgpack bin value): routed and unrouted.
-        for label, pid in ((f"prediction.{fraud}", f"{fraud}-binary"), ("binary", f"unrouted-binary-{RUN}")):
+        for label, pid in (
+            (f"prediction.{fraud}", f"{fraud}-binary"),
+            ("binary", f"unrouted-binary-{RUN}"),
+        ):
             record = dict(rejected, prediction_id=pid)
             record["features"] = {"blob": b"\xff\xfe not utf-8"}
             record["prediction"] = {"label": "fraud", "score": 0.5}
@@ -281,7 +308,10 @@ def main() -> int:
             persistent={"action.auto_create_index": f"-mlmon-predictions-{BLOCKED}-*,+*"}
         )
         blocked = send(BLOCKED, sink, events(BLOCKED)[:1])
-        check(blocked["sent"] == blocked["emitted"] == 2, "blocked model: a prediction and its actual sent")
+        check(
+            blocked["sent"] == blocked["emitted"] == 2,
+            "blocked model: a prediction and its actual sent",
+        )
         expected_dead = 4 + len(unrouted_tags)
         wait_for(
             f"{expected_dead} dead letters",
@@ -298,12 +328,13 @@ def main() -> int:
             and refused.get("error_type") == "rejected_by_elasticsearch"
             and model_name(refused) == fraud
             and json.loads(refused.get("raw", "{}")).get("prediction_id") == f"{fraud}-refused",
-            f"a 400 (score 'very high') lands in {refused.get('_index')} with model.name, prediction_id, raw",
+            f"a 400 (score 'very high') in {refused.get('_index')}: model.name, prediction_id, raw",
         )
         blocked_doc = dead.get(f"{BLOCKED}-000", {})
         check(
-            blocked_doc.get("error_type") == "refused_by_elasticsearch" and model_name(blocked_doc) == BLOCKED,
-            f"a 404 (index_not_found) goes via retry_tag to the dead letter: {blocked_doc.get('error_type')}",
+            blocked_doc.get("error_type") == "refused_by_elasticsearch"
+            and model_name(blocked_doc) == BLOCKED,
+            f"a 404 (index_not_found) via retry_tag to the dead letter: {blocked_doc.get('error_type')}",
         )
         for n, tag in enumerate(unrouted_tags):
             doc = dead.get(f"unrouted-{n}-{RUN}", {})
@@ -315,7 +346,7 @@ def main() -> int:
             doc = dead.get(pid, {})
             check(
                 bool(doc) and "blob" in doc.get("raw", ""),
-                f"a record with non-UTF-8 bytes ({pid.split('-')[0]}) dead-lettered: {doc.get('error_type')}",
+                f"non-UTF-8 bytes ({pid.split('-')[0]}) dead-lettered: {doc.get('error_type')}",
             )
         # A dead letter that is itself refused (its index closed for the moment)
         # must stop in the agent log, not be wrapped and sent again.
@@ -323,8 +354,16 @@ def main() -> int:
         notices = log_lines(args.log, "send an error event to @ERROR")
         es.indices.close(index=current)
         try:
-            FluentSender("other", host=host, port=int(port)).emit("poison", {"prediction_id": f"poison-{RUN}"})
-            wait_for("the refused dead letter in the agent log", lambda: log_lines(args.log, "send an error event to @ERROR") > notices and outputs_idle(args.monitor))
+            FluentSender("other", host=host, port=int(port)).emit(
+                "poison", {"prediction_id": f"poison-{RUN}"}
+            )
+            wait_for(
+                "the refused dead letter in the agent log",
+                lambda: (
+                    log_lines(args.log, "send an error event to @ERROR") > notices
+                    and outputs_idle(args.monitor)
+                ),
+            )
         finally:
             es.indices.open(index=current, wait_for_active_shards=1)
         time.sleep(3)
@@ -349,7 +388,10 @@ def main() -> int:
             query={"wildcard": {"reason": "*tag fluent.*"}},
             allow_no_indices=True,
         )["count"]
-        check(own == 0 and not es.indices.get(index="fluent*", allow_no_indices=True), f"Fluentd's own logs in Elasticsearch: {own}")
+        check(
+            own == 0 and not es.indices.get(index="fluent*", allow_no_indices=True),
+            f"Fluentd's own logs in Elasticsearch: {own}",
+        )
     finally:
         es.cluster.put_settings(persistent={"action.auto_create_index": None})
         for model in (*MODELS, BLOCKED):

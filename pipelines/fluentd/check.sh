@@ -12,7 +12,8 @@
 #
 # Environment: MLMON_ES_URL (default http://127.0.0.1:9200; security off),
 # FLUENTD_PORT (forward, default 24224), FLUENTD_MONITOR_PORT (default 24220),
-# PYTHON (default .venv/bin/python), FLUENTD_CHECK_LOG (the agent log, kept). A maintainer's check beside `make test`, not in
+# PYTHON (default .venv/bin/python), FLUENTD_CHECK_LOG (the agent log, kept).
+# A maintainer's check beside `make test`, not in
 # it: CI cannot fetch the sources. Nothing fetched is kept in the repository.
 set -euo pipefail
 

@@ -217,15 +217,24 @@ def test_fluentd_sends_refused_and_unrouted_records_to_the_deadletter():
         record = next(
             f for f in labels[name].find("filter") if f.params["@type"] == "record_transformer"
         )
-        fields = set(record.find("record")[0].params)
-        assert {"source", "error_type", "reason", "raw", "prediction_id", "model.name"} <= fields
+        fields = record.find("record")[0].params
+        # The SDK's dead-letter shape: a nested ``model`` object, not a dotted key.
+        assert {"source", "error_type", "reason", "raw", "prediction_id", "model"} <= set(fields)
         assert "@timestamp" not in fields  # reserved; logstash_format adds it
+        # Bytes that are not UTF-8 made to_json raise, and the error re-entered @ERROR
+        # until the stack overflowed (real Fluentd 1.17.1): raw falls back to inspect.
+        assert fields["raw"] == "${(record.to_json rescue record.inspect)}"
+        # Dated when dead-lettered (the SDK uses deadletter_index of now), not by the event.
+        assert record.params["renew_time_key"] == "dead_lettered_at"
+        assert record.params["remove_keys"] == "dead_lettered_at"
+        assert "Time.now" in fields["dead_lettered_at"]
         assert labels[name].find("match")[0].params["@label"] == "@DEADLETTER"
     # A dead letter refused in turn is not wrapped again (that looped).
     grep = labels["@ERROR"].find("filter")[0]
     assert grep.params["@type"] == "grep"
     assert grep.find("exclude")[0].params["key"] == "error_type"
     out = labels["@DEADLETTER"].find("match")[0].params
+    assert out["time_precision"] == "3"  # milliseconds, as format_timestamp writes
     assert (out["logstash_prefix"], out["logstash_dateformat"]) == (
         "mlmon-deadletter",
         INDEX_PERIOD_STRFTIME,
