@@ -334,7 +334,7 @@ def main() -> int:
         check(
             blocked_doc.get("error_type") == "refused_by_elasticsearch"
             and model_name(blocked_doc) == BLOCKED,
-            f"a 404 (index_not_found) via retry_tag to the dead letter: {blocked_doc.get('error_type')}",
+            f"a 404 (index_not_found) via retry_tag: {blocked_doc.get('error_type')}",
         )
         for n, tag in enumerate(unrouted_tags):
             doc = dead.get(f"unrouted-{n}-{RUN}", {})
