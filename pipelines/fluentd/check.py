@@ -232,7 +232,7 @@ def main() -> int:
             "every event in the index predictions_index/actuals_index names, _id = prediction_id",
         )
         months = sorted({index for index, _ in shipped})
-        counts["indices"] = months
+        counts["indices"] = len(months)
         check(
             len(months) == 8,
             f"per-model monthly indices: {len(months)} (2 models x predictions/actuals x 2 months)",
@@ -319,6 +319,8 @@ def main() -> int:
         )
         dead = {d["prediction_id"]: d for d in deadletters(es)}
         counts["deadletters"] = len(dead)
+        kinds = sorted(d.get("error_type", "?") for d in dead.values())
+        counts["deadletter_types"] = {k: kinds.count(k) for k in sorted(set(kinds))}
         sample = dict(dead.get(f"{fraud}-refused", {}))
         sample["raw"] = sample.get("raw", "")[:60] + "…"
         print(f"      dead letter: {json.dumps(sample, ensure_ascii=False)}")
@@ -377,7 +379,7 @@ def main() -> int:
         time.sleep(QUIET_SECONDS)
         after_quiet = quiet_state(es, args)
         check(before == after_quiet, f"stable for {QUIET_SECONDS} s: {after_quiet}")
-        counts["quiet"] = after_quiet
+        counts["errors_logged"] = after_quiet["errors_sent_to_@ERROR"]
 
         # 6. The agent is alive and its own logs stayed out of Elasticsearch.
         alive = plugins(args.monitor)
