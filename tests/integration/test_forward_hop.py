@@ -25,7 +25,7 @@ from mlmon import PredictionLogger
 from mlmon.baseline import build_profile
 from mlmon.es.join import join_pending
 from mlmon.es.settings import ConnectionSettings
-from mlmon.schema.event import actuals_index, model_indices, predictions_index
+from mlmon.schema.event import actuals_index, deadletter_index, model_indices, predictions_index
 from mlmon.stack.collector import Agent, binary_path, start
 
 #: 30 minutes before a month ends, one event a second: the stream crosses into February.
@@ -238,30 +238,30 @@ def test_the_forward_hop_writes_what_the_elasticsearch_sink_writes(es, collector
 def test_a_record_the_rule_cannot_route_goes_to_the_deadletter(es, collector):
     from fluent.sender import FluentSender
 
-    marker = unique_model("unroutable")
+    marker = unique_model("unrouted")
+    record = {"event": "not a map", "prediction_id": marker}
     sender = FluentSender("mlmon", host="127.0.0.1", port=collector.forward_port)
     try:
-        assert sender.emit("prediction.x", {"event": "not a map", "note": marker})
+        assert sender.emit("prediction.x", record)
     finally:
         sender.close()
     deadline = time.monotonic() + 30
     hits: list = []
     while time.monotonic() < deadline and not hits:
+        time.sleep(0.5)
         es.indices.refresh(index="mlmon-deadletter-*", allow_no_indices=True)
         hits = es.search(
             index="mlmon-deadletter-*",
-            query={"bool": {"filter": [{"term": {"source": "otelcol"}}]}},
-            size=1000,
+            query={"term": {"prediction_id": marker}},
             allow_no_indices=True,
         )["hits"]["hits"]
-        hits = [hit for hit in hits if marker in hit["_source"]["raw"]]
-        time.sleep(0.5)
     assert len(hits) == 1
     hit = hits[0]
     try:
-        assert hit["_source"]["error_type"] == "unroutable"
-        assert orjson.loads(hit["_source"]["raw"]) == {"event": "not a map", "note": marker}
-        assert hit["_index"].startswith("mlmon-deadletter-")
+        source = hit["_source"]
+        assert (source["source"], source["error_type"]) == ("otelcol", "unrouted_record")
+        assert orjson.loads(source["raw"]) == record
+        assert hit["_index"] == deadletter_index(source["@timestamp"])
     finally:
         es.delete(index=hit["_index"], id=hit["_id"], refresh=True)
 
