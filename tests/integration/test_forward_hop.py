@@ -19,6 +19,7 @@ from pathlib import Path
 import orjson
 import pandas as pd
 import pytest
+from elasticsearch import ApiError
 
 from conftest import forget_model, unique_model
 from mlmon import PredictionLogger
@@ -166,8 +167,13 @@ def wait_for_count(es, kind: str, model: str, expected: int, timeout: float = 60
     deadline = time.monotonic() + timeout
     count = -1
     while time.monotonic() < deadline:
-        es.indices.refresh(index=pattern, allow_no_indices=True, ignore_unavailable=True)
-        count = es.count(index=pattern, allow_no_indices=True, ignore_unavailable=True)["count"]
+        try:
+            es.indices.refresh(index=pattern, allow_no_indices=True, ignore_unavailable=True)
+            count = es.count(index=pattern, allow_no_indices=True, ignore_unavailable=True)
+            count = count["count"]
+        except ApiError as error:  # an index the collector just created has no started shard yet
+            if error.meta.status != 503:
+                raise
         if count >= expected:
             return count
         time.sleep(0.5)
