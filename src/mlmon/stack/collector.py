@@ -82,7 +82,7 @@ def build(stack_dir: Path | None = None, *, say: Callable[[str], None] = lambda 
         say(f"otelcol: patching {RECEIVER_MODULE.rsplit('/', 1)[-1]} {RECEIVER_VERSION}")
         _patched_receiver(go, env, work / "fluentforwardreceiver")
         shutil.copyfile(source_dir() / "builder.yaml", work / "builder.yaml")
-        say("otelcol: building (a cold build takes about 6 min on 2 cores)")
+        say("otelcol: building (cold: ~6 min on 2 idle cores, longer on a busy machine)")
         _run([str(work / "bin" / "builder"), "--config", "builder.yaml"], cwd=work, env=env)
         built = work / "dist" / BINARY_NAME
         staged = target.with_suffix(".new")
