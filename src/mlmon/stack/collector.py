@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -141,12 +142,8 @@ class Agent:
     forward_port: int
     log_file: Path
 
-    @property
-    def sink(self) -> str:
-        return f"fluentd://127.0.0.1:{self.forward_port}"
-
     def stop(self, timeout: float = 15.0) -> None:
-        """SIGTERM (the collector flushes its queue), then SIGKILL if it hangs."""
+        """SIGTERM (a clean shutdown), then SIGKILL if it hangs."""
         if self.process.poll() is not None:
             return
         self.process.terminate()
@@ -188,8 +185,6 @@ def start(
 
 
 def _wait_listening(agent: Agent) -> None:
-    import socket
-
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if agent.process.poll() is not None:
