@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 MLMON  := $(BIN)/mlmon
 
-.PHONY: demo test lint unit integration venv es es-down bench clean help
+.PHONY: demo test lint unit integration venv es es-down otelcol bench clean help
 
 help:
 	@echo "make demo   the main job, end to end, on a local Elasticsearch"
@@ -37,10 +37,15 @@ lint: venv
 unit: venv
 	$(BIN)/pytest tests/unit
 
-integration: es
+# The OpenTelemetry Collector the forward-hop tests run, built once from Go modules and
+# cached beside Elasticsearch (cold: ~6 min on 2 cores, needs Go; see pipelines/otelcol).
+otelcol: venv
+	$(BIN)/python -m mlmon.stack.collector build
+
+integration: es otelcol
 	$(BIN)/pytest tests/integration
 
-test: venv es lint
+test: venv es lint otelcol
 	$(BIN)/pytest
 
 demo: venv

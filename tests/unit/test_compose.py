@@ -32,6 +32,7 @@ def test_compose_has_the_seven_services_and_named_volumes():
         "setup",
         "kibana-setup",
         "retention",
+        "otelcol",  # optional, profile `otelcol` (see test_the_otelcol_profile_…)
     }
     assert set(COMPOSE["volumes"]) == {"certs", "es-data", "fluentd-buffer"}
     for name, service in SERVICES.items():
@@ -332,3 +333,38 @@ def test_roles_in_compose_setup_are_the_shipped_ones():
     assert "mlmon setup --security" in script
     for name in ("MLMON_WRITER_PASSWORD", "MLMON_READER_PASSWORD", "MLMON_RETENTION_PASSWORD"):
         assert name in SERVICES["setup"]["environment"]
+
+
+# --- the optional OpenTelemetry Collector agent (profile otelcol) ----------
+
+
+def test_the_otelcol_profile_runs_the_pinned_contrib_image_with_the_tested_config():
+    from mlmon.stack.collector import COLLECTOR_VERSION
+
+    service = SERVICES["otelcol"]
+    assert service["profiles"] == ["otelcol"]  # not started by a plain `docker compose up`
+    assert service["image"] == f"otel/opentelemetry-collector-contrib:{COLLECTOR_VERSION}"
+    mount = next(v for v in service["volumes"] if v.startswith("./pipelines/otelcol/"))
+    source, target = mount.split(":")[:2]
+    assert source == "./pipelines/otelcol/config.yaml" and (ROOT / source).is_file()
+    assert service["command"] == [f"--config={target}"]
+    assert service["depends_on"]["setup"]["condition"] == "service_completed_successfully"
+
+
+def test_the_otelcol_ports_do_not_clash_with_fluentd_and_match_its_config():
+    service = SERVICES["otelcol"]
+    environment = service["environment"]
+    assert environment["MLMON_FORWARD_ENDPOINT"] == "0.0.0.0:24224"
+    assert "127.0.0.1:24225:24224" in service["ports"]  # Fluentd keeps 24224
+    assert "127.0.0.1:8888:8888" in service["ports"]
+    host_ports = [
+        (p.split(":")[1], p.endswith("/udp")) for s in SERVICES.values() for p in s.get("ports", [])
+    ]
+    assert len(host_ports) == len(set(host_ports)), host_ports
+    assert environment["MLMON_ES_URL"] == "https://elasticsearch:9200"
+    assert environment["MLMON_ES_CA_CERTS"] == "/certs/ca/ca.crt"
+    assert environment["MLMON_ES_USER"] == "mlmon_writer"
+    assert "certs:/certs:ro" in service["volumes"]
+    config = (ROOT / "pipelines/otelcol/config.yaml").read_text()
+    for variable in ("MLMON_FORWARD_ENDPOINT", "MLMON_ES_URL", "MLMON_ES_CA_CERTS"):
+        assert f"${{env:{variable}" in config, variable
