@@ -16,8 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 from mlmon.prepare import tag_if_needed
+from mlmon.sdk._stats import Counters
 from mlmon.sdk.sinks import SendReport, Sink, SinkError
-from mlmon.sdk.stats import Counters
 from mlmon.tagging import RulesCache
 
 

@@ -26,10 +26,10 @@ from typing import IO, Any
 from mlmon.baseline.profile import read_profile_file
 from mlmon.errors import InvalidEventError
 from mlmon.es.settings import ConnectionSettings
+from mlmon.sdk._stats import Counters
+from mlmon.sdk._worker import Worker
 from mlmon.sdk.processors import EventKind, ModelStamper, TimeStamper, Validate, new_id
 from mlmon.sdk.sinks import Sink, sink_from_url
-from mlmon.sdk.stats import Counters
-from mlmon.sdk.worker import Worker
 from mlmon.tagging import RulesCache
 
 Processor = Callable[[Any, str, dict[str, Any]], Any]
