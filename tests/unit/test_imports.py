@@ -54,6 +54,8 @@ CORE = {
     "mlmon.analysis.dimensions": frozenset(),
     "mlmon.analysis.window": frozenset(),
     "mlmon.analysis.stats": MATH,
+    "mlmon.analysis.calibration": MATH,
+    "mlmon.analysis.cbpe": MATH,
     "mlmon.analysis.metrics": MATH,
     "mlmon.analysis.source": MATH,
     "mlmon.analysis.drift": MATH,
