@@ -1,7 +1,8 @@
 """mlmon: ML observability on the Elastic stack.
 
 The SDK is one import away (``from mlmon import PredictionLogger``); the
-CLI is ``mlmon``. Importing mlmon has no side effects.
+CLI is ``mlmon``. Importing mlmon has no side effects and loads nothing heavy:
+no pandas, numpy, pyarrow, scipy or Elasticsearch client (tests/unit/test_imports.py).
 """
 
 from mlmon.errors import (
@@ -15,7 +16,16 @@ from mlmon.errors import (
 )
 from mlmon.sdk import PredictionLogger
 
-__version__ = "0.2.0"
+
+def __getattr__(name: str) -> str:
+    """``mlmon.__version__``: the installed distribution's, from pyproject.toml (written
+    only there), read on first use because importlib.metadata is slow to import."""
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version("mlmon")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ClusterError",

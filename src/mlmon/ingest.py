@@ -1,8 +1,8 @@
 """Events without the SDK: ``mlmon ingest`` (JSON lines) and ``mlmon tag`` (late tagging).
 
-Both use the same pieces as the SDK: :func:`mlmon.schema.document.normalize_event`,
-:func:`mlmon.tagging.tag_event` and :func:`mlmon.es.writer.write_events`, so the
-documents are the same whichever path they took. Nothing is dropped silently:
+Both use the same pieces as the SDK: :mod:`mlmon.prepare` (normalise, decide,
+tag), :class:`mlmon.tagging.RulesCache` and :func:`mlmon.es.writer.write_events`,
+so the documents are the same whichever path they took. Nothing is dropped silently:
 a line that cannot be parsed or validated goes to the dead-letter index with
 its line number and reason.
 """
@@ -17,33 +17,17 @@ from typing import Any
 import orjson
 from elasticsearch import Elasticsearch
 
-from mlmon.baseline.store import load_profile
+from mlmon.baseline.store import profile_loader
 from mlmon.errors import InvalidEventError, UsageError
 from mlmon.es.bulk import Operation, execute
 from mlmon.es.client import translate_errors
 from mlmon.es.join import join_pending
 from mlmon.es.writer import WriteResult, deadletter_operation, write_deadletters, write_events
-from mlmon.schema.document import normalize_event
+from mlmon.prepare import prepare_event, tag_if_needed
 from mlmon.schema.event import model_indices, normalize_timestamp
-from mlmon.tagging import TaggingRules, compile_rules, tag_event
+from mlmon.tagging import RulesCache
 
 Progress = Callable[[int], None]
-
-
-class RulesCache:
-    """Tagging rules per (model, version), loaded from Elasticsearch once each."""
-
-    def __init__(self, client: Elasticsearch, *, profile_name: str | None = None) -> None:
-        self._client = client
-        self._name = profile_name
-        self._rules: dict[tuple[str, str | None], TaggingRules | None] = {}
-
-    def get(self, model: str, version: str | None) -> TaggingRules | None:
-        key = (model, version)
-        if key not in self._rules:
-            profile = load_profile(self._client, model=model, version=version, name=self._name)
-            self._rules[key] = compile_rules(profile) if profile else None
-        return self._rules[key]
 
 
 @dataclass
@@ -69,7 +53,7 @@ def ingest_file(
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
     result = IngestResult()
-    rules = RulesCache(client, profile_name=profile_name)
+    rules = RulesCache(profile_loader(client, name=profile_name))
     models: set[str] = set()
     docs: list[dict[str, Any]] = []
     refused: list[Operation] = []
@@ -85,7 +69,7 @@ def ingest_file(
     for number, line in _lines(path, progress):
         result.lines += 1
         try:
-            doc = normalize_event(_parse(line))
+            doc, tagging = prepare_event(_parse(line), rules)
         except InvalidEventError as exc:
             result.invalid += 1
             refused.append(
@@ -99,13 +83,8 @@ def ingest_file(
             )
         else:
             models.add(doc["model"]["name"])
-            if doc["event"]["kind"] == "prediction" and "quality" not in doc:
-                found = rules.get(doc["model"]["name"], doc["model"].get("version"))
-                if found is None:
-                    result.untagged += 1
-                else:
-                    tag_event(doc, found)
-                    result.tagged += 1
+            result.tagged += tagging == "tagged"
+            result.untagged += tagging == "untagged"
             docs.append(doc)
         if len(docs) + len(refused) >= batch_size:
             flush()
@@ -160,7 +139,7 @@ def tag_untagged(
     if since:
         filters.append({"range": {"@timestamp": {"gte": _since(since)}}})
     query = {"bool": {"filter": filters, "must_not": [{"exists": {"field": "quality.profile"}}]}}
-    rules = RulesCache(client, profile_name=profile_name)
+    rules = RulesCache(profile_loader(client, name=profile_name))
     result = TagResult()
     with translate_errors():
         client.indices.refresh(index=index, allow_no_indices=True, ignore_unavailable=True)
@@ -182,16 +161,16 @@ def tag_untagged(
             updates = []
             for hit in hits:
                 source = hit["_source"]
-                found = rules.get(model, source.get("model", {}).get("version"))
-                if found is None:
+                doc = {
+                    "event": source.get("event") or {"kind": "prediction"},
+                    "model": {"name": model, "version": source.get("model", {}).get("version")},
+                    "features": source.get("features", {}),
+                }
+                if tag_if_needed(doc, rules) != "tagged":
                     result.no_profile += 1
                     continue
-                tagged = tag_event(
-                    {"event": source.get("event", {}), "features": source.get("features", {})},
-                    found,
-                )
                 updates.append(
-                    Operation("update", hit["_index"], hit["_id"], {"quality": tagged["quality"]})
+                    Operation("update", hit["_index"], hit["_id"], {"quality": doc["quality"]})
                 )
             outcome = execute(client, updates)
             result.seen += len(hits)

@@ -1,8 +1,10 @@
 """The one tagging function: an event's data-quality problems against its model's profile.
 
 Used by the SDK (in its background thread, off the hot path), by
-``mlmon ingest`` and by ``mlmon tag``, so an event gets the same tags
-whichever way it arrives. Pure; rules are compiled once per profile.
+``mlmon ingest``, ``mlmon tag`` and the file source, all through
+:mod:`mlmon.prepare`, so an event gets the same tags whichever way it
+arrives. Pure; rules are compiled once per profile and held by the one
+:class:`RulesCache`.
 
 For each feature the profile expects, exactly one of: fine, ``missing``
 (None, NaN or absent), ``unseen`` (a category outside a complete
@@ -15,10 +17,13 @@ order (then event order for ``unexpected``).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from mlmon.baseline.profile import Profile
+from mlmon.schema.event import as_keyword
 
 _KINDS = ("missing", "unseen", "out_of_range", "invalid", "unexpected")
 
@@ -52,10 +57,6 @@ def compile_rules(profile: Profile) -> TaggingRules:
     )
 
 
-def _as_keyword(value: float) -> str:
-    return str(int(value)) if value.is_integer() else repr(value)
-
-
 def tag_event(doc: dict[str, Any], rules: TaggingRules) -> dict[str, Any]:
     """Set ``doc["quality"]`` (replacing any earlier one), return ``doc``; actuals pass."""
     if doc.get("event", {}).get("kind", "prediction") != "prediction":
@@ -82,7 +83,7 @@ def tag_event(doc: dict[str, Any], rules: TaggingRules) -> dict[str, Any]:
             if bounds is not None and not bounds[0] <= value <= bounds[1]:
                 out_of_range.append(name)
         elif vocabulary is not None:
-            key = value if isinstance(value, str) else _as_keyword(float(value))
+            key = value if isinstance(value, str) else as_keyword(value)
             if key not in vocabulary:
                 unseen.append(name)
     unexpected = [name for name in features if name not in rules.expected]
@@ -102,4 +103,61 @@ def tag_event(doc: dict[str, Any], rules: TaggingRules) -> dict[str, Any]:
     return doc
 
 
-__all__ = ["TaggingRules", "compile_rules", "tag_event"]
+#: Finds the profile to tag a model version's events against; None when there is none.
+ProfileLoader = Callable[[str, str | None], Profile | None]
+
+
+class RulesCache:
+    """Tagging rules per (model, version), each profile loaded and compiled once.
+
+    With a fixed ``profile`` every event is tagged against it. Otherwise
+    ``load(model, version)`` finds the profile on first need; with
+    ``refresh_seconds`` it is looked up again after that long (a profile
+    found replaces the rules held, none found keeps them). A failed load
+    raises, or with ``on_error`` is reported and keeps the rules held, to
+    be tried again after ``refresh_seconds``.
+    """
+
+    def __init__(
+        self,
+        load: ProfileLoader | None = None,
+        *,
+        profile: Profile | None = None,
+        refresh_seconds: float | None = None,
+        on_error: Callable[[Exception], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._load = load
+        self._fixed = compile_rules(profile) if profile is not None else None
+        self._static = profile is not None or load is None
+        self._refresh = refresh_seconds
+        self._on_error = on_error
+        self._clock = clock
+        #: (model, version) → (rules or None, when to look again)
+        self._entries: dict[tuple[str, str | None], tuple[TaggingRules | None, float]] = {}
+
+    def get(self, model: str, version: str | None) -> TaggingRules | None:
+        if self._static:
+            return self._fixed
+        key = (model, version)
+        entry = self._entries.get(key)
+        if entry is not None and (self._refresh is None or self._clock() < entry[1]):
+            return entry[0]
+        held = entry[0] if entry is not None else None
+        expires = self._clock() + self._refresh if self._refresh is not None else 0.0
+        self._entries[key] = (held, expires)  # a failing load is not retried on every event
+        assert self._load is not None
+        try:
+            profile = self._load(model, version)
+            rules = compile_rules(profile) if profile is not None else held
+        except Exception as exc:
+            if self._on_error is None:
+                del self._entries[key]
+                raise
+            self._on_error(exc)  # e.g. an unreachable cluster: keep the rules held
+            return held
+        self._entries[key] = (rules, expires)
+        return rules
+
+
+__all__ = ["ProfileLoader", "RulesCache", "TaggingRules", "compile_rules", "tag_event"]

@@ -1,12 +1,16 @@
 """Helpers for testing code that emits mlmon events, without any network.
 
-from mlmon import PredictionLogger
-from mlmon.testing import CapturingSink
+>>> from mlmon import PredictionLogger
+>>> from mlmon.testing import CapturingSink
+>>> sink = CapturingSink()
+>>> with PredictionLogger(model="fraud", version="v1", sink=sink) as log:
+...     pid = log.prediction(features={"amount": 3.0}, prediction="legit")
+>>> sink.events[0]["features"]
+{'amount': 3.0}
+>>> sink.events[0]["prediction_id"] == pid
+True
 
-sink = CapturingSink()
-with PredictionLogger(model="fraud", version="v1", sink=sink) as log:
-    log.prediction(features={"amount": 3.0}, prediction="legit")
-assert sink.events[0]["features"] == {"amount": 3.0}
+(A test run of this example: tests/unit/test_public_api.py.)
 """
 
 from __future__ import annotations

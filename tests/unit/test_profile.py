@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from mlmon.baseline import Profile, build_profile
-from mlmon.baseline.profile import quantile_edges
+from mlmon.baseline.build import quantile_edges
 from mlmon.errors import ProfileError
 
 CREATED = "2026-11-01T00:00:00.000Z"

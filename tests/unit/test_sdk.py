@@ -289,3 +289,22 @@ def test_redact_drops_and_hashes_before_anything_leaves_the_process(monkeypatch)
         Redact(hash=["features.email"])
     monkeypatch.setenv("MLMON_HASH_KEY", "from-env")
     assert Redact(hash=["features.email"])._key == b"from-env"
+
+
+def test_a_services_structlog_processors_run_in_the_chain_and_may_drop_events():
+    import structlog
+
+    def drop_zero(_logger, method, event):
+        assert method == "info" and event["event"]["kind"] == "prediction"
+        if event["features"]["amount"] == 0.0:
+            raise structlog.DropEvent
+        return event
+
+    sink = CapturingSink()
+    with logger(sink, processors=[drop_zero]) as log:
+        assert log.prediction(features={"amount": 0.0}) is not None
+        log.prediction(features={"amount": 1.0})
+        log.flush()
+        stats = log.stats()
+    assert [e["features"]["amount"] for e in sink.events] == [1.0]
+    assert (stats["emitted"], stats["sent"], stats["dropped_by_processor"]) == (2, 1, 1)

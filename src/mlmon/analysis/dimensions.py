@@ -9,8 +9,6 @@ dimension also has a ``(missing)`` bucket. Pure values, no I/O.
 
 from __future__ import annotations
 
-import bisect
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -46,19 +44,11 @@ class Dimension:
         bounds: list[float | None] = [None, *self.edges, None]
         return [(label, bounds[i], bounds[i + 1]) for i, label in enumerate(self.bin_labels())]
 
-    def bucket_of(self, value: Any) -> str:
-        """The bucket a raw value falls in (what pandas does per row, ES per range)."""
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return MISSING
-        if self.kind == "numeric":
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                return MISSING
-            if math.isnan(number):
-                return MISSING
-            return self.bin_labels()[bisect.bisect_right(self.edges, number)]
-        return value if isinstance(value, str) else str(value)
+
+def bucket_label(key: Any) -> str:
+    """A categorical bucket's name as a terms aggregation's key gives it: text as it is,
+    anything else as ``str`` (a number indexed as a double is ``"94107.0"``)."""
+    return key if isinstance(key, str) else str(key)
 
 
 def _num(value: float) -> str:

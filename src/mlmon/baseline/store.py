@@ -13,8 +13,10 @@ from typing import Any
 from elasticsearch import Elasticsearch, NotFoundError
 
 from mlmon.baseline.profile import Profile
-from mlmon.es.client import translate_errors
+from mlmon.es.client import connect, translate_errors
+from mlmon.es.settings import ConnectionSettings
 from mlmon.schema.event import PROFILES_INDEX, format_timestamp
+from mlmon.tagging import ProfileLoader
 
 
 def profile_doc_id(model: str, version: str, name: str) -> str:
@@ -69,6 +71,27 @@ def load_profile(
             if hit is not None:
                 return Profile.from_dict(hit["profile"])
     return None
+
+
+def profile_loader(client: Elasticsearch, *, name: str | None = None) -> ProfileLoader:
+    """:func:`load_profile` on ``client`` as a :class:`~mlmon.tagging.RulesCache` loader."""
+    return lambda model, version: load_profile(client, model=model, version=version, name=name)
+
+
+def connecting_loader(
+    settings: ConnectionSettings | None = None, *, name: str | None = None
+) -> ProfileLoader:
+    """A loader that connects for each lookup and closes again: for the SDK, which looks a
+    profile up every few minutes from a long-lived process (settings default to the env)."""
+
+    def load(model: str, version: str | None) -> Profile | None:
+        client = connect(settings or ConnectionSettings.from_env(), check=False)
+        try:
+            return load_profile(client, model=model, version=version, name=name)
+        finally:
+            client.close()
+
+    return load
 
 
 def list_profiles(client: Elasticsearch, *, model: str | None = None) -> list[dict[str, Any]]:

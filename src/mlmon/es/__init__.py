@@ -1,6 +1,26 @@
-"""Elasticsearch access: connection settings, error mapping, templates, bulk writes."""
+"""Elasticsearch access: connection settings, error mapping, templates, bulk writes.
 
-from mlmon.es.client import connect, translate_errors
+``ConnectionSettings`` is plain data; ``connect`` and ``translate_errors``
+import the Elasticsearch client, so they load on first use and importing
+this package (the SDK does, for its settings) stays light.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from mlmon.es.settings import ConnectionSettings
+
+if TYPE_CHECKING:
+    from mlmon.es.client import connect, translate_errors
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("connect", "translate_errors"):
+        from mlmon.es import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["ConnectionSettings", "connect", "translate_errors"]

@@ -14,6 +14,7 @@ from mlmon.errors import InvalidEventError
 from mlmon.schema.event import (
     MAX_STRING_LENGTH,
     SCHEMA_VERSION,
+    as_keyword,
     normalize_features,
     normalize_timestamp,
     normalize_value,
@@ -29,9 +30,7 @@ _LATENCY_KEYS = ("total", "inference")
 def normalize_label(field: str, value: Any) -> str | None:
     """Class labels are keywords: ``1`` and ``1.0`` both become ``"1"``."""
     scalar = normalize_value(field, value)
-    if isinstance(scalar, float):
-        return str(int(scalar)) if scalar.is_integer() else repr(scalar)
-    return scalar
+    return None if scalar is None else as_keyword(scalar)
 
 
 def _number(field: str, value: Any) -> float | None:

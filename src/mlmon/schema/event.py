@@ -101,6 +101,18 @@ def normalize_value(field: str, value: Any) -> Scalar:
     )
 
 
+def as_keyword(value: str | float) -> str:
+    """A normalised value as a keyword (a category or class label): ``1.0`` → ``"1"``.
+
+    The one conversion, so a profile's vocabulary, an event's label and the
+    tagger's lookup agree on ``94107`` / ``94107.0`` / ``"94107"``.
+    """
+    if isinstance(value, str):
+        return value
+    number = float(value)
+    return str(int(number)) if number.is_integer() else repr(number)
+
+
 def _is_pandas_missing(value: Any) -> bool:
     module = type(value).__module__
     if not module.startswith("pandas"):

@@ -1,6 +1,11 @@
-"""Emitting events: ``PredictionLogger``, its structlog processors and sinks."""
+"""Emitting events: ``PredictionLogger``, its structlog processors and sinks.
 
-from mlmon.sdk.logger import PredictionLogger
+Public: this package's names, :mod:`mlmon.sdk.processors` (for a service's own
+structlog chain) and :mod:`mlmon.sdk.sinks` (the ``Sink`` protocol, for a sink
+of one's own). The logger, its worker thread and counters are private modules.
+"""
+
+from mlmon.sdk._logger import PredictionLogger
 from mlmon.sdk.processors import (
     EventKind,
     ModelStamper,

@@ -1,8 +1,8 @@
 """A file of events as a :class:`~mlmon.analysis.source.Source`: the pandas backend.
 
 It reads JSON lines (SDK events: predictions and actuals, in any order),
-validates them with the same :func:`~mlmon.schema.document.normalize_event`
-as ingest, tags untagged predictions with the same rules, joins actuals with
+prepares them as ingest does (:func:`~mlmon.prepare.prepare_event`: validate,
+normalise, tag untagged predictions against the profile), joins actuals with
 the same :func:`~mlmon.es.join.prediction_update`, and then answers every
 question the Elasticsearch source answers with group-bys. It is the
 cross-check of the aggregations (tests assert the same numbers) and a way to
@@ -23,7 +23,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from mlmon.analysis.dimensions import MISSING, Dimension, SliceKey
+from mlmon.analysis.dimensions import MISSING, Dimension, SliceKey, bucket_label
 from mlmon.analysis.metrics import Stats, Task
 from mlmon.analysis.source import (
     SCORE_BINS,
@@ -33,12 +33,13 @@ from mlmon.analysis.source import (
     Scope,
     ScoreHistogram,
 )
-from mlmon.baseline.profile import Profile, quantile_edges
+from mlmon.baseline.build import quantile_edges
+from mlmon.baseline.profile import Profile
 from mlmon.errors import InvalidEventError, UsageError
 from mlmon.es.join import prediction_update
-from mlmon.schema.document import normalize_event
+from mlmon.prepare import prepare_event
 from mlmon.schema.event import format_timestamp
-from mlmon.tagging import compile_rules, tag_event
+from mlmon.tagging import RulesCache
 
 PERCENTS = (50, 95, 99)
 COUNT_COLUMNS = tuple(f.name for f in fields(Stats))
@@ -57,7 +58,7 @@ def load_events(path: Path, *, profile: Profile | None = None) -> LoadedEvents:
     """Read, validate, tag and join a JSON-lines file of events; count what is refused."""
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
-    rules = compile_rules(profile) if profile else None
+    rules = RulesCache(profile=profile) if profile else None
     predictions: dict[str, dict[str, Any]] = {}
     actuals: dict[str, dict[str, Any]] = {}
     loaded = LoadedEvents(frame=pd.DataFrame())
@@ -67,7 +68,7 @@ def load_events(path: Path, *, profile: Profile | None = None) -> LoadedEvents:
                 continue
             loaded.lines += 1
             try:
-                doc = normalize_event(orjson.loads(line))
+                doc, _ = prepare_event(orjson.loads(line), rules)
             except (orjson.JSONDecodeError, InvalidEventError) as exc:
                 loaded.invalid += 1
                 if len(loaded.errors) < 5:
@@ -77,8 +78,6 @@ def load_events(path: Path, *, profile: Profile | None = None) -> LoadedEvents:
             if doc["event"]["kind"] == "actual":
                 actuals[key] = doc
             elif key not in predictions:  # like the `create` of the indexer: first one wins
-                if rules is not None and "quality" not in doc:
-                    tag_event(doc, rules)
                 predictions[key] = doc
     for key, actual in actuals.items():
         prediction = predictions.get(key)
@@ -136,14 +135,8 @@ def bucket_column(frame: pd.DataFrame, dimension: Dimension) -> pd.Series:
         labels = np.asarray(dimension.bin_labels(), dtype=object)
         positions = np.searchsorted(np.asarray(dimension.edges), numbers.fillna(0.0), side="right")
         return pd.Series(np.where(numbers.isna(), MISSING, labels[positions]), index=frame.index)
-    as_text = values.map(_keyword, na_action="ignore")
+    as_text = values.map(bucket_label, na_action="ignore")
     return as_text.where(values.notna(), MISSING).astype(object)
-
-
-def _keyword(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value if isinstance(value, str) else str(value)
 
 
 class FrameSource:

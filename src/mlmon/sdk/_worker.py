@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from mlmon.prepare import tag_if_needed
+from mlmon.sdk._stats import Counters
 from mlmon.sdk.sinks import SendReport, Sink, SinkError
-from mlmon.sdk.stats import Counters
-
-RulesSource = Callable[[], Any]  # returns TaggingRules or None
+from mlmon.tagging import RulesCache
 
 
 class Worker(threading.Thread):
@@ -27,7 +27,7 @@ class Worker(threading.Thread):
         events: queue.Queue,
         sink: Sink,
         counters: Counters,
-        rules: RulesSource,
+        rules: RulesCache,
         *,
         batch_size: int = 500,
         linger: float = 0.2,
@@ -83,23 +83,17 @@ class Worker(threading.Thread):
         return batch
 
     def _deliver(self, batch: list[dict[str, Any]]) -> None:
-        rules = self._safely(self._rules)
-        if rules is None:
-            untagged = sum(
-                1 for e in batch if e["event"]["kind"] == "prediction" and "quality" not in e
-            )
-            self._counters.add(untagged=untagged)
-        else:
-            from mlmon.tagging import tag_event
-
-            tagged = 0
-            for event in batch:
-                if event["event"]["kind"] == "prediction" and "quality" not in event:
-                    tag_event(event, rules)
-                    tagged += 1
-                    if tagged % 16 == 0:
-                        time.sleep(0)  # let the service's threads have the GIL (~200 µs max)
-            self._counters.add(tagged=tagged)
+        tagged = untagged = 0
+        rules = self._rules
+        for event in batch:
+            outcome = tag_if_needed(event, rules)
+            if outcome == "tagged":
+                tagged += 1
+                if tagged % 16 == 0:
+                    time.sleep(0)  # let the service's threads have the GIL (~200 µs max)
+            elif outcome == "untagged":
+                untagged += 1
+        self._counters.add(tagged=tagged, untagged=untagged)
         pending = batch
         deadline = time.monotonic() + self._retry_for
         backoff = 0.05

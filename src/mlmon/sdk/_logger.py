@@ -13,8 +13,8 @@ service and never block it: they are counted in :meth:`stats`.
 from __future__ import annotations
 
 import atexit
-import json
 import queue
+import sys
 import threading
 import time
 import weakref
@@ -23,91 +23,85 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-import structlog
-
-from mlmon.errors import InvalidEventError, ProfileError
+from mlmon.baseline.profile import read_profile_file
+from mlmon.errors import InvalidEventError
 from mlmon.es.settings import ConnectionSettings
+from mlmon.sdk._stats import Counters
+from mlmon.sdk._worker import Worker
 from mlmon.sdk.processors import EventKind, ModelStamper, TimeStamper, Validate, new_id
 from mlmon.sdk.sinks import Sink, sink_from_url
-from mlmon.sdk.stats import Counters
-from mlmon.sdk.worker import Worker
+from mlmon.tagging import RulesCache
 
 Processor = Callable[[Any, str, dict[str, Any]], Any]
 
 
-class _Enqueue:
-    """The structlog "logger" at the end of the chain: puts the finished event on the queue."""
+class _Chain:
+    """Runs the processors as structlog does and puts the finished event on the queue.
 
-    def __init__(self, events: queue.Queue, counters: Counters, *, block: bool) -> None:
+    Each processor is a structlog processor, ``(logger, method_name, event_dict)``
+    → ``event_dict``, and may raise ``structlog.DropEvent``. The chain runs here
+    rather than through ``structlog.wrap_logger``, which would do the same: importing
+    structlog (it loads rich and asyncio when they are installed) would cost a model
+    service more time than all of the SDK.
+    """
+
+    def __init__(
+        self,
+        processors: Sequence[Processor],
+        events: queue.Queue,
+        counters: Counters,
+        *,
+        block: bool,
+    ) -> None:
+        self._processors = tuple(processors)
         self._events = events
         self._counters = counters
         self._block = block
 
-    def msg(self, **event: Any) -> None:
+    def __call__(self, kind: str, fields: dict[str, Any]) -> None:
+        fields["event"] = kind  # structlog's message, last, as structlog puts it
+        for processor in self._processors:
+            fields = processor(self, "info", fields)
         try:
             if self._block:
-                self._events.put(event)
+                self._events.put(fields)
             else:
-                self._events.put_nowait(event)
+                self._events.put_nowait(fields)
         except queue.Full:
             self._counters.add(dropped_queue_full=1)
 
-    info = msg
+
+def _is_drop_event(error: BaseException) -> bool:
+    """``structlog.DropEvent`` from a service's own processor (structlog is loaded then)."""
+    structlog = sys.modules.get("structlog")
+    return structlog is not None and isinstance(error, structlog.DropEvent)
 
 
-class ProfileRules:
-    """The tagging rules in force, loaded in the worker thread and refreshed on a schedule."""
+def _rules_cache(
+    profile: Any,
+    *,
+    profile_name: str | None,
+    settings: ConnectionSettings | None,
+    refresh_seconds: float,
+    counters: Counters,
+) -> RulesCache:
+    """The logger's rules: a given profile (object or JSON file), or the registered one,
+    looked up in the worker thread every ``refresh_seconds``; a failed lookup is counted."""
+    if isinstance(profile, (str, Path)):
+        profile = read_profile_file(profile)
+    if profile is not None:
+        return RulesCache(profile=profile)
 
-    def __init__(
-        self,
-        *,
-        model: str,
-        version: str,
-        profile: Any,
-        profile_name: str | None,
-        settings: ConnectionSettings | None,
-        refresh_seconds: float,
-        counters: Counters,
-    ) -> None:
-        from mlmon.baseline.profile import Profile
-        from mlmon.tagging import compile_rules
+    def load(model: str, version: str | None) -> Any:
+        from mlmon.baseline.store import connecting_loader  # the client only when it is needed
 
-        self._compile = compile_rules
-        self._model, self._version, self._name = model, version, profile_name
-        self._settings = settings
-        self._refresh = refresh_seconds
-        self._counters = counters
-        self._rules = None
-        self._next_load = 0.0
-        self._static = profile is not None
-        if isinstance(profile, (str, Path)):
-            try:
-                profile = Profile.from_dict(json.loads(Path(profile).read_text()))
-            except (OSError, ValueError) as exc:
-                raise ProfileError(f"profile file {profile}: {exc}") from None
-        if profile is not None:
-            self._rules = compile_rules(profile)
+        return connecting_loader(settings, name=profile_name)(model, version)
 
-    def __call__(self) -> Any:
-        if self._static or time.monotonic() < self._next_load:
-            return self._rules
-        self._next_load = time.monotonic() + self._refresh
-        try:
-            from mlmon.baseline.store import load_profile
-            from mlmon.es.client import connect
+    def on_error(exc: Exception) -> None:  # unreachable cluster: keep the rules, try later
+        counters.add(profile_load_errors=1)
+        counters.note_error(f"profile load: {exc}")
 
-            client = connect(self._settings or ConnectionSettings.from_env(), check=False)
-            profile = load_profile(
-                client, model=self._model, version=self._version, name=self._name
-            )
-            client.close()
-        except Exception as exc:  # unreachable cluster: keep the rules we have, try again later
-            self._counters.add(profile_load_errors=1)
-            self._counters.note_error(f"profile load: {exc}")
-            return self._rules
-        if profile is not None:
-            self._rules = self._compile(profile)
-        return self._rules
+    return RulesCache(load, refresh_seconds=refresh_seconds, on_error=on_error)
 
 
 class PredictionLogger:
@@ -126,7 +120,8 @@ class PredictionLogger:
             dropped and counted (``dropped_queue_full``), never blocking the caller.
         block_when_full: for batch jobs (backfills, the simulator) only: wait for room
             in the queue instead of dropping. A model service keeps the default.
-        processors: extra structlog processors run before validation (e.g. to hash PII).
+        processors: extra structlog processors run before validation (e.g. to hash PII);
+            one may raise ``structlog.DropEvent`` (counted as ``dropped_by_processor``).
     """
 
     def __init__(
@@ -156,20 +151,18 @@ class PredictionLogger:
         stamper = ModelStamper(model, version, environment=environment, deployment=deployment)
         self.model, self.version = model, version
         self._sink = sink_from_url(sink, settings=settings, stream=stream)
-        rules = ProfileRules(
-            model=model,
-            version=version,
-            profile=profile,
+        rules = _rules_cache(
+            profile,
             profile_name=profile_name,
             settings=settings,
             refresh_seconds=refresh_seconds,
             counters=self._counters,
         )
-        self._log = structlog.wrap_logger(
-            _Enqueue(self._events, self._counters, block=block_when_full),
-            processors=[EventKind(), stamper, TimeStamper(clock), *processors, Validate()],
-            context_class=dict,
-            cache_logger_on_first_use=True,
+        self._log = _Chain(
+            [EventKind(), stamper, TimeStamper(clock), *processors, Validate()],
+            self._events,
+            self._counters,
+            block=block_when_full,
         )
         self._worker = Worker(
             self._events,
@@ -244,12 +237,17 @@ class PredictionLogger:
             self._counters.add(dropped_after_close=1)
             return False
         try:
-            self._log.info(kind, **fields)
+            self._log(kind, fields)
         except InvalidEventError:
             self._counters.add(invalid=1)
             if self._strict:
                 raise
             return False
+        except BaseException as error:
+            if not _is_drop_event(error):
+                raise
+            self._counters.add(emitted=1, dropped_by_processor=1)
+            return True
         self._counters.add(emitted=1)
         return True
 

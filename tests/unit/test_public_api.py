@@ -1,0 +1,78 @@
+"""The public surface: what ``mlmon`` and ``mlmon.sdk`` export, the version, runnable docs."""
+
+from __future__ import annotations
+
+import doctest
+import re
+from importlib.metadata import version
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+import mlmon
+import mlmon.sdk
+import mlmon.testing
+
+
+def public_members(module: ModuleType, *, also: tuple[str, ...] = ()) -> list[str]:
+    """Names a module defines or imports for its users (submodules are not members)."""
+    names = [
+        name
+        for name, value in vars(module).items()
+        if (not name.startswith("_") and not isinstance(value, ModuleType)) or name in also
+    ]
+    return sorted([*names, *(n for n in also if n not in names)], key=str.casefold)
+
+
+@pytest.mark.parametrize(
+    ("module", "also"), [(mlmon, ("__version__",)), (mlmon.sdk, ())], ids=["mlmon", "mlmon.sdk"]
+)
+def test_all_is_exactly_what_the_package_exports(module, also):
+    assert sorted(module.__all__, key=str.casefold) == public_members(module, also=also)
+    for name in module.__all__:
+        assert getattr(module, name) is not None
+
+
+def test_the_exported_names_are_the_documented_ones():
+    """A name added or removed is a decision: this list changes with it."""
+    assert mlmon.__all__ == [
+        "ClusterError",
+        "ClusterFeatureMissing",
+        "ClusterUnavailable",
+        "InvalidEventError",
+        "MlmonError",
+        "PredictionLogger",
+        "ProfileError",
+        "UsageError",
+        "__version__",
+    ]
+    assert mlmon.sdk.__all__ == [
+        "ElasticsearchSink",
+        "EventKind",
+        "FluentdSink",
+        "ModelStamper",
+        "PredictionId",
+        "PredictionLogger",
+        "Redact",
+        "SinkError",
+        "StdoutSink",
+        "TimeStamper",
+        "Validate",
+        "sink_from_url",
+    ]
+
+
+def test_version_comes_from_the_package_metadata_written_once():
+    assert mlmon.__version__ == version("mlmon")
+    pyproject = Path(__file__).parents[2] / "pyproject.toml"
+    assert re.search(rf'^version = "{re.escape(mlmon.__version__)}"$', pyproject.read_text(), re.M)
+    source = Path(mlmon.__file__).read_text()
+    assert mlmon.__version__ not in source  # not written a second time
+    with pytest.raises(AttributeError):
+        mlmon.no_such_name  # noqa: B018
+
+
+def test_the_testing_modules_example_runs():
+    result = doctest.testmod(mlmon.testing, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 5 and result.failed == 0
