@@ -282,8 +282,8 @@ def test_sampled_crosses_on_elasticsearch_find_the_same_incident(es, scenario_mo
     from dataclasses import replace
 
     from mlmon.analysis.trace import TraceSettings
-    from mlmon.tracer import TraceRequest
-    from mlmon.tracer import run as trace_run
+    from mlmon.trace_request import TraceRequest
+    from mlmon.trace_request import run as trace_run
 
     name = scenario_models["fraud-incident"]
     settings = TraceSettings()

@@ -190,12 +190,14 @@ class ElasticsearchSource:
         *,
         task: Task = "classification",
         positive: str | None = None,
+        index: str | None = None,
     ) -> None:
+        """``index``: the predictions index pattern, when the caller already made it."""
         self.client = client
         self.scope = scope
         self.task = task
         self.positive = positive
-        self.index = model_indices("predictions", scope.model)
+        self.index = index or model_indices("predictions", scope.model)
         self.requests = 0  # searches sent (each _msearch body counts its searches)
         self.sampled = 0  # of those, estimated on a random sample
         self._total: int | None = None
