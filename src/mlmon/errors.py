@@ -77,13 +77,15 @@ class SinkError(MlmonError):
 
 
 class ClusterError(MlmonError):
-    """Elasticsearch could not do what was asked; ``status`` is the HTTP status if any."""
+    """Elasticsearch could not do what was asked; ``status`` is the HTTP status if any,
+    ``transient`` whether the same request may succeed in a moment (429, 503, a restart)."""
 
     exit_code = 3
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(self, message: str, *, status: int | None = None, transient: bool = False) -> None:
         super().__init__(message)
         self.status = status
+        self.transient = transient
 
 
 class ClusterUnavailable(ClusterError):

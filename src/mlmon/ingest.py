@@ -20,7 +20,6 @@ from elasticsearch import Elasticsearch
 from mlmon.baseline.store import load_profile
 from mlmon.errors import InvalidEventError, UsageError
 from mlmon.es.bulk import Operation, execute
-from mlmon.es.client import translate_errors
 from mlmon.es.join import join_pending
 from mlmon.es.writer import WriteResult, deadletter_operation, write_deadletters, write_events
 from mlmon.schema.document import normalize_event
@@ -162,44 +161,43 @@ def tag_untagged(
     query = {"bool": {"filter": filters, "must_not": [{"exists": {"field": "quality.profile"}}]}}
     rules = RulesCache(client, profile_name=profile_name)
     result = TagResult()
-    with translate_errors():
-        client.indices.refresh(index=index, allow_no_indices=True, ignore_unavailable=True)
-        search_after = None
-        while True:
-            hits = client.search(
-                index=index,
-                query=query,
-                size=page_size,
-                sort=[{"prediction_id": "asc"}],
-                search_after=search_after,
-                source=["features", "model", "event"],
-                allow_no_indices=True,
-                ignore_unavailable=True,
-            )["hits"]["hits"]
-            if not hits:
-                break
-            search_after = hits[-1]["sort"]
-            updates = []
-            for hit in hits:
-                source = hit["_source"]
-                found = rules.get(model, source.get("model", {}).get("version"))
-                if found is None:
-                    result.no_profile += 1
-                    continue
-                tagged = tag_event(
-                    {"event": source.get("event", {}), "features": source.get("features", {})},
-                    found,
-                )
-                updates.append(
-                    Operation("update", hit["_index"], hit["_id"], {"quality": tagged["quality"]})
-                )
-            outcome = execute(client, updates)
-            result.seen += len(hits)
-            result.tagged += len(outcome.succeeded)
-            result.failed += len(outcome.failed)
-            result.errors.extend(outcome.summary())
-            if progress:
-                progress(len(hits))
+    client.indices.refresh(index=index, allow_no_indices=True, ignore_unavailable=True)
+    search_after = None
+    while True:
+        hits = client.search(
+            index=index,
+            query=query,
+            size=page_size,
+            sort=[{"prediction_id": "asc"}],
+            search_after=search_after,
+            source=["features", "model", "event"],
+            allow_no_indices=True,
+            ignore_unavailable=True,
+        )["hits"]["hits"]
+        if not hits:
+            break
+        search_after = hits[-1]["sort"]
+        updates = []
+        for hit in hits:
+            source = hit["_source"]
+            found = rules.get(model, source.get("model", {}).get("version"))
+            if found is None:
+                result.no_profile += 1
+                continue
+            tagged = tag_event(
+                {"event": source.get("event", {}), "features": source.get("features", {})},
+                found,
+            )
+            updates.append(
+                Operation("update", hit["_index"], hit["_id"], {"quality": tagged["quality"]})
+            )
+        outcome = execute(client, updates)
+        result.seen += len(hits)
+        result.tagged += len(outcome.succeeded)
+        result.failed += len(outcome.failed)
+        result.errors.extend(outcome.summary())
+        if progress:
+            progress(len(hits))
     return result
 
 
