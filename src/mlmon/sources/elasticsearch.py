@@ -227,6 +227,9 @@ class ElasticsearchSource:
         found = self._search(
             {"all": {"filter": {"match_all": {}}, "aggs": stats_aggs(self.task, self.positive)}}
         )
+        if "aggregations" not in found:  # no index matches: no traffic yet, or retention
+            self._total = 0
+            return Stats()
         self._total = found["aggregations"]["all"]["doc_count"]
         return parse_stats(found["aggregations"]["all"], self.task)
 
