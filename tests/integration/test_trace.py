@@ -239,7 +239,6 @@ def test_bad_arguments_are_one_line_and_exit_2(scenario_models):
         (("--model", name, "--window", "yesterday..now"), "cannot read time"),
         (("--model", name, "--window", WINDOW, "--baseline", "validation"), "no profile named"),
         (("--model", name, "--window", WINDOW, "--metric", "bleu"), "--metric"),
-        (("--model", name, "--window", "2030-01-01T00:00Z..2030-01-02T00:00Z"), "no predictions"),
     ]
     for args, message in cases:
         result = mlmon("trace", *args)
@@ -247,6 +246,13 @@ def test_bad_arguments_are_one_line_and_exit_2(scenario_models):
         assert message in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    # an empty window is no data, not bad input: its own line and exit code
+    empty = mlmon("trace", "--model", name, "--window", "2030-01-01T00:00Z..2030-01-02T00:00Z")
+    assert empty.returncode == 4, empty.stderr
+    assert empty.stderr == (
+        f"mlmon: error: no events for model {name!r} in window "
+        "2030-01-01T00:00:00.000Z..2030-01-02T00:00:00.000Z\n"
+    )
 
 
 def test_a_down_cluster_is_one_line_and_exit_3():

@@ -19,11 +19,13 @@ from mlmon.analysis import drift as drift_module
 from mlmon.analysis import quality as quality_module
 from mlmon.analysis import stats as st
 from mlmon.analysis.dimensions import Dimension, describe
+from mlmon.analysis.latency import service_level
 from mlmon.analysis.metrics import (
     CLASSIFICATION_METRICS,
     REGRESSION_METRICS,
     Stats,
     degradation,
+    finite,
     metric_value,
     sample_size,
     task_of,
@@ -33,7 +35,6 @@ from mlmon.analysis.result import (
     EventsFile,
     ExplainedSlice,
     Latency,
-    LatencyFinding,
     Overall,
     SearchStats,
     SliceFinding,
@@ -78,10 +79,6 @@ class Subject:
     events_file: EventsFile | None = None
 
 
-def _finite(value: float) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
-
-
 def _metrics(stats: Stats, task: str, histogram: ScoreHistogram | None) -> dict[str, float | None]:
     names = REGRESSION_METRICS if task == "regression" else CLASSIFICATION_METRICS
     out = {}
@@ -94,7 +91,7 @@ def _metrics(stats: Stats, task: str, histogram: ScoreHistogram | None) -> dict[
             )
         else:
             value = metric_value(stats, name)
-        out[name] = _finite(value)
+        out[name] = finite(value)
     return out
 
 
@@ -118,8 +115,8 @@ def _slice_finding(s: ScoredSlice, metric: str) -> SliceFinding:
         filters=dict(s.key),
         impact=s.impact,
         arize_impact=s.arize_impact,
-        current=_finite(s.metric_current),
-        baseline=_finite(s.metric_baseline),
+        current=finite(s.metric_current),
+        baseline=finite(s.metric_baseline),
         baseline_from=s.baseline_from,
         volume_share=s.volume_share,
         count=int(s.current.n),
@@ -146,9 +143,9 @@ def _timeline(
                 start=start,
                 count=int(stats.n),
                 labelled=int(sample_size(stats, metric)),
-                current=_finite(metric_value(stats, metric)),
-                cumulative=_finite(metric_value(cumulative, metric)),
-                sliding=_finite(metric_value(window, metric)),
+                current=finite(metric_value(stats, metric)),
+                cumulative=finite(metric_value(cumulative, metric)),
+                sliding=finite(metric_value(window, metric)),
             )
         )
     return tuple(out)
@@ -156,45 +153,6 @@ def _timeline(
 
 def _bucket_counts(answer: dict | None) -> dict[str, float]:
     return {key[0][1]: stats.n for key, stats in (answer or {}).items()}
-
-
-def _latency_findings(
-    latency: dict[str, dict[str, dict[str, float]]] | None,
-    accuracy_by_version: dict[str, float | None],
-    settings: TraceSettings,
-    metric: str,
-) -> tuple[LatencyFinding, ...]:
-    if not latency or len(latency) < 2:
-        return ()
-    p95 = {v: m.get("total", {}).get("p95") for v, m in latency.items()}
-    known = {v: x for v, x in p95.items() if x is not None}
-    if len(known) < 2:
-        return ()
-    fastest = min(known, key=known.get)
-    findings = []
-    for version, value in sorted(known.items()):
-        if version == fastest:
-            continue
-        ratio = value / known[fastest] if known[fastest] else math.inf
-        if ratio >= settings.latency_ratio and value - known[fastest] >= settings.latency_min_ms:
-            mine, theirs = accuracy_by_version.get(version), accuracy_by_version.get(fastest)
-            gain = ""
-            if mine is not None and theirs is not None:
-                gain = f" for {metric} {mine:.3f} against {theirs:.3f}"
-            findings.append(
-                LatencyFinding(
-                    version=version,
-                    compared_with=fastest,
-                    p95_ms=value,
-                    baseline_p95_ms=known[fastest],
-                    ratio=ratio,
-                    evidence=(
-                        f"{version} is {ratio:.1f}× slower than {fastest} at p95 "
-                        f"({value:.0f} ms against {known[fastest]:.0f} ms){gain}."
-                    ),
-                )
-            )
-    return tuple(findings)
 
 
 def trace(
@@ -286,7 +244,12 @@ def trace(
     )
 
     say("service level")
-    latency = _latency(service or current, settings, metric)
+    latency = service_level(
+        service or current,
+        metric,
+        ratio=settings.latency_ratio,
+        min_ms=settings.latency_min_ms,
+    )
     return TraceReport(
         model=subject.model,
         version=subject.version,
@@ -375,21 +338,6 @@ def _drift(
         if row is not None:
             rows.append(row)
     return drift_module.flag(rows, settings.drift, alpha=settings.alpha)
-
-
-def _latency(service: Source, settings: TraceSettings, metric: str) -> Latency:
-    latency = service.latency()
-    by_version = service.buckets(
-        [BucketRequest((Dimension("version", "model.version", "categorical"),))]
-    )[0]
-    metric_by_version = {
-        key[0][1]: _finite(metric_value(stats, metric)) for key, stats in (by_version or {}).items()
-    }
-    return Latency(
-        by_version=latency or {},
-        metric_by_version=metric_by_version,
-        findings=_latency_findings(latency, metric_by_version, settings, metric),
-    )
 
 
 def _search_stats(result: Any) -> SearchStats:
