@@ -49,18 +49,11 @@ class QualityFinding:
     top_unseen_values: Mapping[str, int] | None = field(default=None, metadata=OMIT_EMPTY)
 
     def rate(self, check: str) -> float:
-        return {
-            "missing": self.missing_rate,
-            "unseen": self.unseen_rate,
-            "out_of_range": self.out_of_range_rate,
-        }[check]
+        """The window's rate of one of CHECKS."""
+        return getattr(self, f"{check}_rate")
 
     def baseline_rate(self, check: str) -> float:
-        return {
-            "missing": self.baseline_missing_rate,
-            "unseen": self.baseline_unseen_rate,
-            "out_of_range": self.baseline_out_of_range_rate,
-        }[check]
+        return getattr(self, f"baseline_{check}_rate")
 
 
 def compare(
