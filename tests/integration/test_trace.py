@@ -301,10 +301,10 @@ def test_sampled_crosses_on_elasticsearch_find_the_same_incident(es, scenario_mo
 
     exact = traced()
     sampled = traced(sample_above=10_000, sample_rows=4_000)
-    assert sampled["stats"]["slices_sampled"] and not exact["stats"]["slices_sampled"]
-    assert sampled["stats"]["slices_rescored_exactly"] > 0
-    assert sampled["slices"][0]["filters"] == exact["slices"][0]["filters"]
-    assert sampled["slices"][0]["current"] == pytest.approx(exact["slices"][0]["current"])
-    exact_top = [json.dumps(k, sort_keys=True) for k, _ in exact["stats"]["slice_top_k"][:3]]
-    sampled_top = [json.dumps(k, sort_keys=True) for k, _ in sampled["stats"]["slice_top_k"][:3]]
+    assert sampled.stats.slices_sampled and not exact.stats.slices_sampled
+    assert sampled.stats.slices_rescored_exactly > 0
+    assert sampled.slices[0].filters == exact.slices[0].filters
+    assert sampled.slices[0].current == pytest.approx(exact.slices[0].current)
+    exact_top = [json.dumps(k, sort_keys=True) for k, _ in exact.stats.slice_top_k[:3]]
+    sampled_top = [json.dumps(k, sort_keys=True) for k, _ in sampled.stats.slice_top_k[:3]]
     assert sampled_top == exact_top
