@@ -119,9 +119,10 @@ def alternatives(client, sizes: list[int], peers_python: str | None, say=print) 
 
 
 def slice_search(client, sizes: list[int], say=print) -> list[dict]:
+    from mlmon.analysis.result import to_json
     from mlmon.analysis.trace import TraceSettings
-    from mlmon.tracer import TraceRequest
-    from mlmon.tracer import run as trace_run
+    from mlmon.trace_request import TraceRequest
+    from mlmon.trace_request import run as trace_run
 
     rows = []
     for n in sizes:
@@ -152,7 +153,7 @@ def slice_search(client, sizes: list[int], say=print) -> list[dict]:
                 row[mode] = {"error": str(error)[:300], "trace_s": time.perf_counter() - start}
                 say(f"  slices {n:,} {mode}: failed after {row[mode]['trace_s']:.0f} s")
                 continue
-            stats = report["stats"]
+            stats = to_json(report)["stats"]
             row[mode] = {
                 "trace_s": time.perf_counter() - start,
                 "slice_requests": stats["slice_requests"],

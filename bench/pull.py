@@ -46,8 +46,8 @@ def pull(client, index: str, out: Path, page: int = 10_000) -> int:
 def main() -> None:
     from bench.dataset import WINDOW, model_name, pattern
     from mlmon.es.client import connect
-    from mlmon.tracer import TraceRequest
-    from mlmon.tracer import run as trace_run
+    from mlmon.trace_request import TraceRequest
+    from mlmon.trace_request import run as trace_run
 
     n, out = int(sys.argv[1]), Path(sys.argv[2])
     client = connect()
@@ -62,7 +62,7 @@ def main() -> None:
             client_factory=lambda: client,
         )
         result["pandas_trace_s"] = time.perf_counter() - start
-        result["top_slice"] = (report.get("slices") or [{}])[0].get("filters")
+        result["top_slice"] = dict(report.slices[0].filters) if report.slices else None
     print(json.dumps(result))
 
 

@@ -22,7 +22,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from mlmon.errors import MlmonError, UsageError
+from mlmon.errors import ClusterUnavailable, MlmonError, UsageError
 from mlmon.es.settings import ConnectionSettings
 from mlmon.report import FORMATS as REPORT_FORMATS
 
@@ -30,8 +30,9 @@ console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_CODES = """\b
-Exit codes: 0 success, 1 error, 2 bad arguments or input,
-3 Elasticsearch unreachable or refusing."""
+Exit codes: 0 success, 1 error (for check: a monitor breached or errored),
+2 bad arguments or input, 3 Elasticsearch unreachable or refusing,
+4 no events for the model in the window (trace)."""
 
 
 def _model_name(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -157,8 +158,7 @@ def stack_status() -> None:
 
     node = local.status(ConnectionSettings.from_env().url)
     if not node.running:
-        console.print(f"Nothing answers at {node.url}. Start it with `mlmon stack up`.")
-        sys.exit(3)
+        raise ClusterUnavailable(f"nothing answers at {node.url}: start it with `mlmon stack up`")
     owner = (
         f"mlmon-managed, pid {node.pid}, {node.stack_dir}"
         if node.managed
@@ -617,6 +617,10 @@ def trace(
     latency by version. Reads Elasticsearch aggregations only.
 
     \b
+    A model with no events in the window (no traffic yet, or retention removed
+    it) is one line, "no events for model M in window W", and exit code 4.
+
+    \b
     Examples:
       mlmon trace --model fraud --window now-3d..now --baseline training
       mlmon trace --model fraud --version v2 --baseline version:v1 --format html -o v2.html
@@ -627,16 +631,14 @@ def trace(
 
     from mlmon.analysis.trace import TraceSettings
     from mlmon.report.render import render, render_text
-    from mlmon.tracer import TraceRequest, run
+    from mlmon.trace_request import TraceRequest, run
 
     defaults = TraceSettings()
     settings = replace(
         defaults,
-        slices=replace(
-            defaults.slices, min_support=min_support, alpha=alpha, max_depth=max_depth, top_k=top_k
-        ),
-        drift=replace(defaults.drift, psi=psi_threshold, alpha=alpha),
-        quality=replace(defaults.quality, alpha=alpha),
+        alpha=alpha,
+        slices=replace(defaults.slices, min_support=min_support, max_depth=max_depth, top_k=top_k),
+        drift=replace(defaults.drift, psi=psi_threshold),
     )
     request = TraceRequest(
         model=model,
@@ -657,7 +659,7 @@ def trace(
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(render(report, fmt), encoding="utf-8")
-        err_console.print(f"{report['headline']}\nReport ({fmt}): {output}")
+        err_console.print(f"{report.headline}\nReport ({fmt}): {output}")
     elif fmt == "text":
         render_text(report, console)
     else:
@@ -675,8 +677,10 @@ def trace(
 def check(config: Path) -> None:
     """Evaluate monitors as code; exit 1 when any breaches (for cron or a CronJob).
 
-    Prints a JSON summary on stdout. Each monitor names a model (window and
-    baseline as in `mlmon trace`) and one check:
+    Prints a JSON summary on stdout, always: a monitor whose trace fails (no
+    events in the window, the cluster refusing) is listed with status "error"
+    and the reason, and the others are still evaluated. Each monitor names a
+    model (window and baseline as in `mlmon trace`) and one check:
 
     \b
       defaults: {window: now-1d..now, baseline: training}
@@ -695,7 +699,7 @@ def check(config: Path) -> None:
 
     from mlmon.monitors import check as check_monitors
     from mlmon.monitors import parse_config
-    from mlmon.tracer import TraceRequest, run
+    from mlmon.trace_request import TraceRequest, run
 
     monitors = parse_config(config.read_text(encoding="utf-8"), source=str(config))
     clients: list = []

@@ -31,8 +31,8 @@ from mlmon.kibana.validate import validate as validate_kibana
 from mlmon.report.render import render, render_text
 from mlmon.schema.event import format_timestamp, model_indices
 from mlmon.simulate.run import build_traffic, default_end, emit, write_reference
-from mlmon.tracer import TraceRequest
-from mlmon.tracer import run as trace_run
+from mlmon.trace_request import TraceRequest
+from mlmon.trace_request import run as trace_run
 
 MODEL = "fraud-demo"
 

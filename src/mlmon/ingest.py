@@ -20,7 +20,6 @@ from elasticsearch import Elasticsearch
 from mlmon.baseline.store import profile_loader
 from mlmon.errors import InvalidEventError, UsageError
 from mlmon.es.bulk import Operation, execute
-from mlmon.es.client import translate_errors
 from mlmon.es.join import join_pending
 from mlmon.es.writer import WriteResult, deadletter_operation, write_deadletters, write_events
 from mlmon.prepare import prepare_event, tag_if_needed
@@ -141,44 +140,43 @@ def tag_untagged(
     query = {"bool": {"filter": filters, "must_not": [{"exists": {"field": "quality.profile"}}]}}
     rules = RulesCache(profile_loader(client, name=profile_name))
     result = TagResult()
-    with translate_errors():
-        client.indices.refresh(index=index, allow_no_indices=True, ignore_unavailable=True)
-        search_after = None
-        while True:
-            hits = client.search(
-                index=index,
-                query=query,
-                size=page_size,
-                sort=[{"prediction_id": "asc"}],
-                search_after=search_after,
-                source=["features", "model", "event"],
-                allow_no_indices=True,
-                ignore_unavailable=True,
-            )["hits"]["hits"]
-            if not hits:
-                break
-            search_after = hits[-1]["sort"]
-            updates = []
-            for hit in hits:
-                source = hit["_source"]
-                doc = {
-                    "event": source.get("event") or {"kind": "prediction"},
-                    "model": {"name": model, "version": source.get("model", {}).get("version")},
-                    "features": source.get("features", {}),
-                }
-                if tag_if_needed(doc, rules) != "tagged":
-                    result.no_profile += 1
-                    continue
-                updates.append(
-                    Operation("update", hit["_index"], hit["_id"], {"quality": doc["quality"]})
-                )
-            outcome = execute(client, updates)
-            result.seen += len(hits)
-            result.tagged += len(outcome.succeeded)
-            result.failed += len(outcome.failed)
-            result.errors.extend(outcome.summary())
-            if progress:
-                progress(len(hits))
+    client.indices.refresh(index=index, allow_no_indices=True, ignore_unavailable=True)
+    search_after = None
+    while True:
+        hits = client.search(
+            index=index,
+            query=query,
+            size=page_size,
+            sort=[{"prediction_id": "asc"}],
+            search_after=search_after,
+            source=["features", "model", "event"],
+            allow_no_indices=True,
+            ignore_unavailable=True,
+        )["hits"]["hits"]
+        if not hits:
+            break
+        search_after = hits[-1]["sort"]
+        updates = []
+        for hit in hits:
+            source = hit["_source"]
+            doc = {
+                "event": source.get("event") or {"kind": "prediction"},
+                "model": {"name": model, "version": source.get("model", {}).get("version")},
+                "features": source.get("features", {}),
+            }
+            if tag_if_needed(doc, rules) != "tagged":
+                result.no_profile += 1
+                continue
+            updates.append(
+                Operation("update", hit["_index"], hit["_id"], {"quality": doc["quality"]})
+            )
+        outcome = execute(client, updates)
+        result.seen += len(hits)
+        result.tagged += len(outcome.succeeded)
+        result.failed += len(outcome.failed)
+        result.errors.extend(outcome.summary())
+        if progress:
+            progress(len(hits))
     return result
 
 

@@ -5,7 +5,9 @@ them) and one threshold on the trace report: the metric, feature drift,
 data quality or latency. Parsing and evaluation are pure; :func:`check`
 runs one trace per distinct (model, version, window, baseline, metric) and
 evaluates every monitor against it, so ten monitors on one model cost one
-trace.
+trace. A trace that fails (no events, a cluster error) marks its monitors
+``error`` with the reason; the others are still evaluated and the summary is
+always complete.
 
 Example::
 
@@ -21,11 +23,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from mlmon.errors import UsageError
+from mlmon.errors import MlmonError, UsageError
+
+if TYPE_CHECKING:
+    from mlmon.analysis.result import TraceReport
 
 TRACE_KEYS = ("model", "version", "window", "baseline", "metric")
 THRESHOLDS: dict[str, tuple[str, ...]] = {
@@ -85,6 +90,12 @@ def _parse_monitor(entry: Any, defaults: Mapping[str, Any], where: str) -> Monit
     where = f"{where} ({entry['name']})" if "name" in entry else where
     if not entry.get("model"):
         raise UsageError(f"{where}: 'model' is required")
+    from mlmon.schema.event import validate_model_name
+
+    try:
+        validate_model_name(entry["model"])
+    except ValueError as exc:
+        raise UsageError(f"{where}: model: {exc}") from None
     kinds = [k for k in ("drift", "quality", "latency") if k in entry]
     metric_thresholds = {k: entry[k] for k in THRESHOLDS["metric"] if k in entry}
     if metric_thresholds:
@@ -126,7 +137,7 @@ def _parse_monitor(entry: Any, defaults: Mapping[str, Any], where: str) -> Monit
     )
 
 
-def evaluate(monitor: Monitor, report: Mapping[str, Any]) -> dict[str, Any]:
+def evaluate(monitor: Monitor, report: TraceReport) -> dict[str, Any]:
     """One monitor against its trace report: status ``ok`` or ``breach`` with reasons."""
     reasons = _EVALUATORS[monitor.kind](monitor.thresholds, report)
     return {
@@ -141,10 +152,10 @@ def evaluate(monitor: Monitor, report: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _metric(t: Mapping[str, Any], report: Mapping[str, Any]) -> list[str]:
-    overall = report["overall"]
-    name, now, before = overall["metric"], overall.get("current"), overall.get("baseline")
-    label = f"{name}{' (estimated)' if overall.get('estimated') else ''}"
+def _metric(t: Mapping[str, Any], report: TraceReport) -> list[str]:
+    overall = report.overall
+    name, now, before = overall.metric, overall.current, overall.baseline
+    label = f"{name}{' (estimated)' if overall.estimated else ''}"
     if now is None:
         return [f"{name} cannot be computed in the window (no actuals, no scores)"]
     out = []
@@ -164,37 +175,39 @@ def _metric(t: Mapping[str, Any], report: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def _drift(t: Mapping[str, Any], report: Mapping[str, Any]) -> list[str]:
+def _drift(t: Mapping[str, Any], report: TraceReport) -> list[str]:
     wanted = set(t.get("features") or [])
     out = []
-    for row in report.get("drift", []):
-        if wanted and row["feature"] not in wanted:
+    for row in report.drift:
+        if wanted and row.feature not in wanted:
             continue
-        if "max_psi" in t and row["psi"] > t["max_psi"]:
-            out.append(f"{row['feature']}: PSI {row['psi']:.3f} > max_psi {t['max_psi']}")
-        elif "max_psi" not in t and row.get("drifted"):
-            out.append(f"{row['feature']} drifted (PSI {row['psi']:.3f}, p {row['p_value']:.2g})")
+        if "max_psi" in t and row.psi > t["max_psi"]:
+            out.append(f"{row.feature}: PSI {row.psi:.3f} > max_psi {t['max_psi']}")
+        elif "max_psi" not in t and row.drifted:
+            out.append(f"{row.feature} drifted (PSI {row.psi:.3f}, p {row.p_value:.2g})")
     return out
 
 
-def _quality(t: Mapping[str, Any], report: Mapping[str, Any]) -> list[str]:
+def _quality(t: Mapping[str, Any], report: TraceReport) -> list[str]:
+    from mlmon.analysis.quality import CHECKS
+
     wanted = set(t.get("features") or [])
     out = []
-    for row in report.get("quality", []):
-        if wanted and row["feature"] not in wanted:
+    for row in report.quality:
+        if wanted and row.feature not in wanted:
             continue
-        for check in ("missing", "unseen", "out_of_range"):
+        for check in CHECKS:
             limit = t.get(f"max_{check}_rate")
-            rate = row.get(f"{check}_rate")
-            if limit is not None and rate is not None and rate > limit:
-                out.append(f"{row['feature']}: {check} rate {rate:.4f} > {limit}")
+            rate = row.rate(check)
+            if limit is not None and rate > limit:
+                out.append(f"{row.feature}: {check} rate {rate:.4f} > {limit}")
     return out
 
 
-def _latency(t: Mapping[str, Any], report: Mapping[str, Any]) -> list[str]:
+def _latency(t: Mapping[str, Any], report: TraceReport) -> list[str]:
     measure = t.get("measure", "total")
     out = []
-    for version, measures in sorted(report.get("latency", {}).get("by_version", {}).items()):
+    for version, measures in sorted(report.latency.by_version.items()):
         values = measures.get(measure) or {}
         for p in ("p50", "p95", "p99"):
             limit = t.get(f"max_{p}_ms")
@@ -203,7 +216,7 @@ def _latency(t: Mapping[str, Any], report: Mapping[str, Any]) -> list[str]:
     return out
 
 
-_EVALUATORS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], list[str]]] = {
+_EVALUATORS: dict[str, Callable[[Mapping[str, Any], TraceReport], list[str]]] = {
     "metric": _metric,
     "drift": _drift,
     "quality": _quality,
@@ -211,18 +224,20 @@ _EVALUATORS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], list[str
 }
 
 
-def check(
-    monitors: list[Monitor], run_trace: Callable[[Monitor], Mapping[str, Any]]
-) -> dict[str, Any]:
-    """Evaluate every monitor, one trace per distinct trace key; errors are per monitor."""
-    reports: dict[tuple, Mapping[str, Any] | Exception] = {}
+def check(monitors: list[Monitor], run_trace: Callable[[Monitor], TraceReport]) -> dict[str, Any]:
+    """Evaluate every monitor, one trace per distinct trace key; errors are per monitor.
+
+    Any :class:`~mlmon.errors.MlmonError` of a trace (bad arguments, no events, the
+    cluster refusing) becomes that trace's monitors' ``error``; a bug still raises.
+    """
+    reports: dict[tuple, TraceReport | MlmonError] = {}
     results = []
     for monitor in monitors:
         key = monitor.trace_key()
         if key not in reports:
             try:
                 reports[key] = run_trace(monitor)
-            except UsageError as exc:
+            except MlmonError as exc:
                 reports[key] = exc
         report = reports[key]
         if isinstance(report, Exception):
@@ -231,9 +246,13 @@ def check(
                     "name": monitor.name,
                     "kind": monitor.kind,
                     "model": monitor.model,
+                    "version": monitor.version,
+                    "window": monitor.window,
+                    "baseline": monitor.baseline,
                     "status": "error",
                     "breaches": [],
                     "error": str(report),
+                    "error_type": type(report).__name__,
                 }
             )
         else:

@@ -239,7 +239,6 @@ def test_bad_arguments_are_one_line_and_exit_2(scenario_models):
         (("--model", name, "--window", "yesterday..now"), "cannot read time"),
         (("--model", name, "--window", WINDOW, "--baseline", "validation"), "no profile named"),
         (("--model", name, "--window", WINDOW, "--metric", "bleu"), "--metric"),
-        (("--model", name, "--window", "2030-01-01T00:00Z..2030-01-02T00:00Z"), "no predictions"),
     ]
     for args, message in cases:
         result = mlmon("trace", *args)
@@ -247,6 +246,13 @@ def test_bad_arguments_are_one_line_and_exit_2(scenario_models):
         assert message in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    # an empty window is no data, not bad input: its own line and exit code
+    empty = mlmon("trace", "--model", name, "--window", "2030-01-01T00:00Z..2030-01-02T00:00Z")
+    assert empty.returncode == 4, empty.stderr
+    assert empty.stderr == (
+        f"mlmon: error: no events for model {name!r} in window "
+        "2030-01-01T00:00:00.000Z..2030-01-02T00:00:00.000Z\n"
+    )
 
 
 def test_a_down_cluster_is_one_line_and_exit_3():
@@ -282,8 +288,8 @@ def test_sampled_crosses_on_elasticsearch_find_the_same_incident(es, scenario_mo
     from dataclasses import replace
 
     from mlmon.analysis.trace import TraceSettings
-    from mlmon.tracer import TraceRequest
-    from mlmon.tracer import run as trace_run
+    from mlmon.trace_request import TraceRequest
+    from mlmon.trace_request import run as trace_run
 
     name = scenario_models["fraud-incident"]
     settings = TraceSettings()
@@ -295,10 +301,10 @@ def test_sampled_crosses_on_elasticsearch_find_the_same_incident(es, scenario_mo
 
     exact = traced()
     sampled = traced(sample_above=10_000, sample_rows=4_000)
-    assert sampled["stats"]["slices_sampled"] and not exact["stats"]["slices_sampled"]
-    assert sampled["stats"]["slices_rescored_exactly"] > 0
-    assert sampled["slices"][0]["filters"] == exact["slices"][0]["filters"]
-    assert sampled["slices"][0]["current"] == pytest.approx(exact["slices"][0]["current"])
-    exact_top = [json.dumps(k, sort_keys=True) for k, _ in exact["stats"]["slice_top_k"][:3]]
-    sampled_top = [json.dumps(k, sort_keys=True) for k, _ in sampled["stats"]["slice_top_k"][:3]]
+    assert sampled.stats.slices_sampled and not exact.stats.slices_sampled
+    assert sampled.stats.slices_rescored_exactly > 0
+    assert sampled.slices[0].filters == exact.slices[0].filters
+    assert sampled.slices[0].current == pytest.approx(exact.slices[0].current)
+    exact_top = [json.dumps(k, sort_keys=True) for k, _ in exact.stats.slice_top_k[:3]]
+    sampled_top = [json.dumps(k, sort_keys=True) for k, _ in sampled.stats.slice_top_k[:3]]
     assert sampled_top == exact_top

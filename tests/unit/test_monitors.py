@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from mlmon.errors import UsageError
+from mlmon.analysis.drift import Distribution, DriftFinding
+from mlmon.analysis.quality import QualityFinding
+from mlmon.analysis.result import BaselineInfo, Latency, Overall, TraceReport
+from mlmon.analysis.window import Window
+from mlmon.errors import ClusterError, NoEvents, UsageError
 from mlmon.monitors import check, evaluate, parse_config
 
 CONFIG = """
@@ -16,18 +20,52 @@ monitors:
   - {name: slow, model: fraud, version: v2, latency: {max_p95_ms: 100}}
 """
 
-REPORT = {
-    "overall": {"metric": "accuracy", "current": 0.88, "baseline": 0.95, "estimated": False},
-    "drift": [
-        {"feature": "merchant", "psi": 0.4, "p_value": 0.0, "drifted": True},
-        {"feature": "amount", "psi": 0.1, "p_value": 0.2, "drifted": False},
-    ],
-    "quality": [
-        {"feature": "age", "missing_rate": 0.3, "unseen_rate": 0.0, "out_of_range_rate": 0.0},
-        {"feature": "zip", "missing_rate": 0.9, "unseen_rate": 0.0, "out_of_range_rate": 0.0},
-    ],
-    "latency": {"by_version": {"v2": {"total": {"p50": 80.0, "p95": 150.0, "p99": 190.0}}}},
-}
+
+def drift(feature: str, psi: float, p_value: float, drifted: bool) -> DriftFinding:
+    return DriftFinding(
+        feature=feature,
+        kind="categorical",
+        psi=psi,
+        js=0.1,
+        baseline_count=1000.0,
+        current_count=1000.0,
+        test="chi2",
+        statistic=10.0,
+        p_value=p_value,
+        distribution=Distribution(("a", "b"), (0.5, 0.5), (0.4, 0.6)),
+        largest_shifts=(),
+        p_adjusted=p_value,
+        drifted=drifted,
+    )
+
+
+def quality(feature: str, missing: float) -> QualityFinding:
+    return QualityFinding(feature, (), missing, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+
+def report(current: float = 0.88) -> TraceReport:
+    """A hand-made report: only what the monitors read carries meaning."""
+    return TraceReport(
+        model="fraud",
+        version=None,
+        window=Window("2026-11-19T00:00:00.000Z", "2026-11-20T00:00:00.000Z"),
+        baseline=BaselineInfo(kind="profile", description="profile training"),
+        backend="elasticsearch",
+        positive_label=None,
+        overall=Overall("accuracy", current, 0.95, False, 1000, 1000, 1000, 1000, {}, {}),
+        timeline=(),
+        slices=(),
+        slices_considered=(),
+        drift=(drift("merchant", 0.4, 0.0, True), drift("amount", 0.1, 0.2, False)),
+        prediction_drift=(),
+        quality=(quality("age", 0.3), quality("zip", 0.9)),
+        root_causes=(),
+        latency=Latency({"v2": {"total": {"p50": 80.0, "p95": 150.0, "p99": 190.0}}}, {}),
+        headline="",
+    )
+
+
+REPORT = report()
 
 
 def test_parse_applies_defaults_and_kinds():
@@ -79,17 +117,37 @@ def test_check_runs_one_trace_per_key_and_reports_errors_per_monitor():
     def run_trace(monitor):
         calls.append(monitor.trace_key())
         if monitor.model == "gone":
-            raise UsageError("no predictions for model 'gone'")
-        return {**REPORT, "overall": {**REPORT["overall"], "current": 0.96}}
+            raise NoEvents("gone", None, Window("2026-11-19T00:00:00Z", "2026-11-20T00:00:00Z"))
+        if monitor.model == "down":
+            raise ClusterError("Elasticsearch error 500: boom", status=500)
+        return report(current=0.96)
 
     monitors = parse_config(
         "monitors:\n"
-        "  - {name: a, model: fraud, min: 0.9}\n"
-        "  - {name: b, model: fraud, drift: {max_psi: 0.5}}\n"
         "  - {name: c, model: gone, min: 0.9}\n"
+        "  - {name: a, model: fraud, min: 0.9}\n"
+        "  - {name: d, model: down, min: 0.9}\n"
+        "  - {name: b, model: fraud, drift: {max_psi: 0.5}}\n"
     )
     summary = check(monitors, run_trace)
-    assert len(calls) == 2
+    assert len(calls) == 3
     assert summary["ok"] is False
-    assert summary["breached"] == [] and summary["errors"] == ["c"]
-    assert [m["status"] for m in summary["monitors"]] == ["ok", "ok", "error"]
+    assert summary["breached"] == [] and summary["errors"] == ["c", "d"]
+    assert [m["status"] for m in summary["monitors"]] == ["error", "ok", "error", "ok"]
+    errored = {m["name"]: m for m in summary["monitors"] if m["status"] == "error"}
+    assert errored["c"]["error"].startswith("no events for model 'gone' in window 2026-11-19")
+    assert errored["c"]["error_type"] == "NoEvents"
+    assert errored["d"]["error_type"] == "ClusterError"
+
+
+def test_a_bug_in_a_trace_is_not_hidden_as_a_monitor_error():
+    def run_trace(monitor):
+        raise KeyError("a bug")
+
+    with pytest.raises(KeyError):
+        check(parse_config("monitors: [{name: a, model: fraud, min: 0.9}]"), run_trace)
+
+
+def test_a_monitor_model_is_checked_when_the_config_is_read():
+    with pytest.raises(UsageError, match=r"monitor #1 \(x\): model:"):
+        parse_config("monitors: [{name: x, model: 'fraud*', min: 0.9}]")

@@ -59,21 +59,50 @@ def test_config_is_single_node_loopback_with_explicit_security():
     assert "xpack.security.http.ssl.certificate_authorities: certs/ca/ca.crt" in tls
 
 
-def test_transient_errors_are_retried_with_backoff_and_others_are_not():
+def _api_error(status: int, body: dict | None = None):
     import elastic_transport
     import elasticsearch
 
-    from mlmon.es.client import with_backoff
+    meta = elastic_transport.ApiResponseMeta(status, "1.1", {}, 0.0, None)
+    kind = {401: elasticsearch.AuthenticationException, 403: elasticsearch.AuthorizationException}
+    kind |= {404: elasticsearch.NotFoundError}
+    return kind.get(status, elasticsearch.ApiError)("error", meta=meta, body=body or {})
+
+
+def test_client_errors_map_to_the_most_specific_mlmon_error_with_its_exit_code():
+    import elastic_transport
+
+    from mlmon.errors import ClusterError, ClusterNotFound, ClusterUnavailable
+    from mlmon.es.client import mlmon_error
+
+    url = "http://127.0.0.1:9"
+    down = mlmon_error(elastic_transport.ConnectionError("refused"), url)
+    assert type(down) is ClusterUnavailable and down.transient and down.exit_code == 3
+    assert str(down).startswith(f"Elasticsearch at {url} is unreachable (refused)")
+    tls = mlmon_error(elastic_transport.TlsError("bad certificate"), url)
+    assert type(tls) is ClusterUnavailable and not tls.transient and "MLMON_ES_CA_CERTS" in str(tls)
+    assert type(mlmon_error(_api_error(401), url)) is ClusterUnavailable
+    refused = mlmon_error(_api_error(403), url)
+    assert type(refused) is ClusterUnavailable and refused.status == 403
+    missing = mlmon_error(_api_error(404), url)
+    assert type(missing) is ClusterNotFound and missing.status == 404 and not missing.transient
+    body = {"error": {"root_cause": [{"type": "x_exception", "reason": "why"}]}}
+    busy = mlmon_error(_api_error(429, body), url)
+    assert type(busy) is ClusterError and busy.transient
+    assert str(busy) == "Elasticsearch error 429: x_exception: why"
+
+
+def test_transient_errors_are_retried_with_backoff_and_others_are_not():
+    import elastic_transport
+
+    from mlmon.errors import ClusterError, ClusterUnavailable
+    from mlmon.es.client import mlmon_error, with_backoff
 
     waits: list[float] = []
     calls = iter(
         [
-            elastic_transport.ConnectionError("node restarting"),
-            elasticsearch.ApiError(
-                "too many requests",
-                meta=elastic_transport.ApiResponseMeta(429, "1.1", {}, 0.0, None),
-                body={},
-            ),
+            mlmon_error(elastic_transport.ConnectionError("node restarting")),
+            mlmon_error(_api_error(429)),
             "answer",
         ]
     )
@@ -88,19 +117,17 @@ def test_transient_errors_are_retried_with_backoff_and_others_are_not():
     assert waits == [0.5, 1.0]
 
     def refused():
-        raise elasticsearch.ApiError(
-            "forbidden", meta=elastic_transport.ApiResponseMeta(403, "1.1", {}, 0.0, None), body={}
-        )
+        raise mlmon_error(_api_error(403))
 
     waits.clear()
-    with pytest.raises(elasticsearch.ApiError):
+    with pytest.raises(ClusterUnavailable):
         with_backoff(refused, sleep=waits.append)
     assert waits == []
 
     def down():
-        raise elastic_transport.ConnectionError("down")
+        raise mlmon_error(elastic_transport.ConnectionError("down"))
 
-    with pytest.raises(elastic_transport.ConnectionError):
+    with pytest.raises(ClusterError):
         with_backoff(down, sleep=waits.append)
     assert waits == [0.5, 1.0, 2.0]  # four attempts, then the one-line error
 

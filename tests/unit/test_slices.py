@@ -58,7 +58,13 @@ def run(sources, **settings):
         return current.buckets(requests), baseline.buckets(requests)
 
     return search(
-        DIMENSIONS, fetch, current.overall(), baseline.overall(), SliceSettings(**settings)
+        DIMENSIONS,
+        fetch,
+        current.overall(),
+        baseline.overall(),
+        SliceSettings(**settings),
+        metric="accuracy",
+        alpha=0.01,
     )
 
 
@@ -115,6 +121,8 @@ def test_sampled_search_marks_its_requests_and_rescores_the_leaders_exactly(sour
         current.overall(),
         baseline.overall(),
         SliceSettings(top_k=3, min_support=50, sample_above=1000, sample_rows=500),
+        metric="accuracy",
+        alpha=0.01,
     )
     assert sampled.sampled and not exact.sampled
     assert sampled.rescored >= 9  # top_k × 3 leading crosses and narrower ones inside them

@@ -11,7 +11,7 @@ import pytest
 from mlmon.analysis.window import auto_interval, parse_baseline, parse_window
 from mlmon.errors import UsageError
 from mlmon.report.render import render
-from mlmon.tracer import TraceRequest, run
+from mlmon.trace_request import TraceRequest, run
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 
@@ -74,9 +74,9 @@ def report(tmp_path_factory):
 
 
 def test_file_backend_needs_no_cluster_and_counts_its_lines(report):
-    assert report["backend"] == "pandas"
-    assert report["events_file"]["lines"] == 8000 and report["events_file"]["invalid"] == 0
-    assert report["overall"]["count"] > 1500
+    assert report.backend == "pandas"
+    assert report.events_file.lines == 8000 and report.events_file.invalid == 0
+    assert report.overall.count > 1500
 
 
 def test_json_is_strict_and_has_the_stable_keys(report):
@@ -89,7 +89,7 @@ def test_json_is_strict_and_has_the_stable_keys(report):
 
 
 def test_markdown_text_and_html_carry_the_same_answer(report):
-    headline = report["headline"]
+    headline = report.headline
     md, text, html = render(report, "md"), render(report, "text"), render(report, "html")
     assert headline.split(".")[0] in md and headline.split(".")[0] in text
     assert "| slice |" in md or "slice" in md
@@ -99,7 +99,7 @@ def test_markdown_text_and_html_carry_the_same_answer(report):
 
 def test_without_actuals_both_sides_are_estimated_and_marked(tmp_path, report):
     events = tmp_path / "predictions.jsonl"
-    source = Path(report["events_file"]["path"])
+    source = Path(report.events_file.path)
     events.write_text(
         "".join(line for line in source.open() if '"kind":"actual"' not in line.replace(" ", ""))
     )
@@ -110,11 +110,16 @@ def test_without_actuals_both_sides_are_estimated_and_marked(tmp_path, report):
         events=events,
     )
     estimated = run(request, client_factory=lambda: pytest.fail("no cluster for --events"))
-    overall = estimated["overall"]
-    assert overall["estimated"] and overall["baseline_estimated"]
-    assert overall["labelled"] == 0
+    overall = estimated.overall
+    assert overall.estimated and overall.baseline_estimated
+    assert overall.labelled == 0
     # on the healthy baseline window the estimate is close to the accuracy the actuals gave...
-    assert overall["baseline"] == pytest.approx(report["overall"]["baseline"], abs=0.03)
+    assert overall.baseline == pytest.approx(report.overall.baseline, abs=0.03)
     # ...but it cannot see mistakes the model makes confidently (the new merchant): README says so
-    assert overall["current"] > report["overall"]["current"] + 0.05
-    assert estimated["slices"] == [] and "estimate" in overall["note"]
+    assert overall.current > report.overall.current + 0.05
+    assert estimated.slices == () and "estimate" in overall.note
+    data = json.loads(render(estimated, "json"))
+    assert data["overall"]["baseline_estimated"] is True and "slices_explained" not in data
+    assert data["notes"] == [
+        "slices need actuals in the window and a baseline with labels: skipped"
+    ]

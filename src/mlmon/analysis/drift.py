@@ -12,12 +12,12 @@ the PSI says whether it matters).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from mlmon.analysis import stats as st
 from mlmon.analysis.dimensions import MISSING, Dimension
+from mlmon.analysis.jsonkeys import OMIT_EMPTY
 
 OTHER = "(other)"
 
@@ -25,9 +25,45 @@ OTHER = "(other)"
 @dataclass(frozen=True)
 class DriftSettings:
     psi: float = 0.2
-    alpha: float = 0.01
     min_count: int = 100  # observations on each side
     max_categories: int = 50
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Each bucket's share of the baseline and of the window (the HTML report charts it)."""
+
+    buckets: tuple[str, ...]
+    baseline: tuple[float, ...]
+    current: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Shift:
+    bucket: str
+    baseline_share: float
+    current_share: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class DriftFinding:
+    """One feature's (or model output's) drift statistics; ``ks``/``wasserstein``: numbers only."""
+
+    feature: str
+    kind: str
+    psi: float
+    js: float
+    baseline_count: float
+    current_count: float
+    test: str  # "ks" or "chi2"
+    statistic: float
+    p_value: float
+    ks: float | None = field(default=None, metadata=OMIT_EMPTY)
+    wasserstein: float | None = field(default=None, metadata=OMIT_EMPTY)
+    distribution: Distribution
+    largest_shifts: tuple[Shift, ...]
+    p_adjusted: float  # Bonferroni over every feature tested (set by :func:`flag`)
+    drifted: bool = False
 
 
 def aligned_counts(
@@ -63,25 +99,23 @@ def measure(
     settings: DriftSettings,
     low: float | None = None,
     high: float | None = None,
-) -> dict[str, Any] | None:
-    """Drift statistics of one dimension, or None when either side is too small to say."""
+) -> DriftFinding | None:
+    """Drift statistics of one dimension, or None when either side is too small to say.
+
+    ``p_adjusted`` and ``drifted`` are for one test alone until :func:`flag`
+    corrects them for the whole family.
+    """
     names, base, cur = aligned_counts(dimension, baseline, current, settings.max_categories)
     n_base, n_cur = sum(base), sum(cur)
     if n_base < settings.min_count or n_cur < settings.min_count or len(names) < 2:
         return None
-    result: dict[str, Any] = {
-        "feature": dimension.name,
-        "kind": dimension.kind,
-        "psi": st.psi(base, cur),
-        "js": st.jensen_shannon(base, cur),
-        "baseline_count": n_base,
-        "current_count": n_cur,
-    }
+    ks = wasserstein = None
     if dimension.kind == "numeric":
+        test = "ks"
         statistic, p_value = st.binned_ks(base, cur)
-        result.update(test="ks", statistic=statistic, p_value=p_value, ks=statistic)
+        ks = statistic
         if low is not None and high is not None and dimension.edges:
-            result["wasserstein"] = st.binned_wasserstein(
+            wasserstein = st.binned_wasserstein(
                 list(dimension.edges),
                 base,
                 cur,
@@ -89,26 +123,40 @@ def measure(
                 max(high, dimension.edges[-1]),
             )
     else:
+        test = "chi2"
         statistic, p_value = st.chi_square(base, cur)
-        result.update(test="chi2", statistic=statistic, p_value=p_value)
     shares_base = [v / n_base for v in base]
     shares_cur = [v / n_cur for v in cur]
     rows = zip(names, shares_base, shares_cur, strict=True)
     moved = sorted(rows, key=lambda t: -abs(t[2] - t[1]))[:3]
-    result["distribution"] = {"buckets": names, "baseline": shares_base, "current": shares_cur}
-    result["largest_shifts"] = [
-        {"bucket": name, "baseline_share": b, "current_share": c} for name, b, c in moved
-    ]
-    return result
+    return DriftFinding(
+        feature=dimension.name,
+        kind=dimension.kind,
+        psi=st.psi(base, cur),
+        js=st.jensen_shannon(base, cur),
+        baseline_count=n_base,
+        current_count=n_cur,
+        test=test,
+        statistic=statistic,
+        p_value=p_value,
+        ks=ks,
+        wasserstein=wasserstein,
+        distribution=Distribution(tuple(names), tuple(shares_base), tuple(shares_cur)),
+        largest_shifts=tuple(Shift(name, b, c) for name, b, c in moved),
+        p_adjusted=p_value,
+    )
 
 
-def flag(results: list[dict[str, Any]], settings: DriftSettings) -> list[dict[str, Any]]:
-    """Set ``p_adjusted`` and ``drifted`` on each result (Bonferroni over all of them)."""
+def flag(
+    results: Sequence[DriftFinding], settings: DriftSettings, *, alpha: float
+) -> tuple[DriftFinding, ...]:
+    """Each result with ``p_adjusted`` (Bonferroni over all of them) and ``drifted``, drifted
+    first, then by PSI."""
     family = max(len(results), 1)
+    flagged = []
     for result in results:
-        result["p_adjusted"] = min(1.0, result["p_value"] * family)
-        result["drifted"] = bool(
-            result["p_adjusted"] < settings.alpha and result["psi"] >= settings.psi
-        )
-    results.sort(key=lambda r: (not r["drifted"], -r["psi"]))
-    return results
+        p_adjusted = min(1.0, result.p_value * family)
+        drifted = bool(p_adjusted < alpha and result.psi >= settings.psi)
+        flagged.append(replace(result, p_adjusted=p_adjusted, drifted=drifted))
+    flagged.sort(key=lambda r: (not r.drifted, -r.psi))
+    return tuple(flagged)

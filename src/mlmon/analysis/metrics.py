@@ -25,6 +25,11 @@ METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS
 LOWER_IS_BETTER = frozenset(REGRESSION_METRICS)
 
 
+def finite(value: float | None) -> float | None:
+    """The value, or None where it is NaN or infinite (JSON never carries NaN)."""
+    return value if value is not None and math.isfinite(value) else None
+
+
 @dataclass(frozen=True)
 class Stats:
     """Counts of one bucket; every field is additive."""

@@ -9,11 +9,11 @@ points and a two-proportion test that survives Bonferroni over every
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from mlmon.analysis import stats as st
+from mlmon.analysis.jsonkeys import OMIT_EMPTY
 from mlmon.analysis.source import QualityCounts
 
 CHECKS = ("missing", "unseen", "out_of_range")
@@ -24,7 +24,6 @@ class QualitySettings:
     missing_rise: float = 0.05  # points of missing rate above the baseline's
     unseen_rise: float = 0.01
     out_of_range_rise: float = 0.01
-    alpha: float = 0.01
     min_count: int = 100
 
     def rise(self, check: str) -> float:
@@ -35,32 +34,63 @@ class QualitySettings:
         }[check]
 
 
+@dataclass(frozen=True)
+class QualityFinding:
+    """One feature's missing, unseen and out-of-range rates now and in the baseline."""
+
+    feature: str
+    issues: tuple[str, ...]  # the checks that fired, of CHECKS
+    missing_rate: float
+    baseline_missing_rate: float
+    unseen_rate: float
+    baseline_unseen_rate: float
+    out_of_range_rate: float
+    baseline_out_of_range_rate: float
+    top_unseen_values: Mapping[str, int] | None = field(default=None, metadata=OMIT_EMPTY)
+
+    def rate(self, check: str) -> float:
+        """The window's rate of one of CHECKS."""
+        return getattr(self, f"{check}_rate")
+
+    def baseline_rate(self, check: str) -> float:
+        return getattr(self, f"baseline_{check}_rate")
+
+
 def compare(
     features: Sequence[str],
     current: QualityCounts,
     baseline: QualityCounts,
     settings: QualitySettings,
-) -> list[dict[str, Any]]:
-    """One row per feature: rates now and in the baseline, and which checks fired."""
+    *,
+    alpha: float,
+) -> tuple[QualityFinding, ...]:
+    """One finding per feature: rates now and in the baseline, and which checks fired
+    (Bonferroni at ``alpha`` over every feature and check)."""
     rows = []
     family = max(len(features) * len(CHECKS), 1)
     for name in features:
-        row: dict[str, Any] = {"feature": name, "issues": []}
+        issues = []
+        rates: dict[str, float] = {}
         for check in CHECKS:
             now = getattr(current, check).get(name, 0)
             before = getattr(baseline, check).get(name, 0)
             rate = now / current.n if current.n else 0.0
             base_rate = before / baseline.n if baseline.n else 0.0
-            row[f"{check}_rate"] = rate
-            row[f"baseline_{check}_rate"] = base_rate
+            rates[f"{check}_rate"] = rate
+            rates[f"baseline_{check}_rate"] = base_rate
             enough = current.n >= settings.min_count and baseline.n >= settings.min_count
             if not enough or rate - base_rate < settings.rise(check):
                 continue
             p = st.two_proportion_pvalue(now, current.n, before, baseline.n)
-            if min(1.0, p * family) < settings.alpha:
-                row["issues"].append(check)
-        if name in current.unseen_values:
-            row["top_unseen_values"] = current.unseen_values[name]
-        rows.append(row)
-    rows.sort(key=lambda r: (not r["issues"], -max(r["missing_rate"], r["unseen_rate"])))
-    return rows
+            if min(1.0, p * family) < alpha:
+                issues.append(check)
+        rows.append(
+            QualityFinding(
+                feature=name,
+                issues=tuple(issues),
+                top_unseen_values=current.unseen_values.get(name),
+                **rates,
+            )
+        )
+    rows.sort(key=lambda r: (not r.issues, -max(r.missing_rate, r.unseen_rate)))
+    return tuple(rows)

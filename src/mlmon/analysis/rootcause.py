@@ -19,13 +19,26 @@ drifting feature that has not (yet) cost accuracy is still named.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from mlmon.analysis.dimensions import MISSING, describe
+from mlmon.analysis.drift import DriftFinding
+from mlmon.analysis.quality import QualityFinding
 from mlmon.analysis.slices import ScoredSlice
 
 #: A slice "kept its share" when its share moved by less than this fraction.
 STABLE_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class RootCause:
+    """One verdict with its evidence; ``slice`` is None for a finding no slice accounts for."""
+
+    kind: str  # "quality", "drift" or "label"
+    feature: str
+    slice: Mapping[str, str] | None
+    evidence: str
 
 
 def _pct(value: float) -> str:
@@ -36,36 +49,29 @@ def explain(
     called: list[ScoredSlice],
     *,
     metric: str,
-    drift: list[dict[str, Any]],
-    quality: list[dict[str, Any]],
+    drift: Sequence[DriftFinding],
+    quality: Sequence[QualityFinding],
     baseline_buckets: dict[str, dict[str, float]],
     baseline_total: float,
     categorical: set[str],
     max_slices: int = 5,
-) -> list[dict[str, Any]]:
+) -> tuple[RootCause, ...]:
     """Root causes, most important first.
 
     ``baseline_buckets``: dimension → bucket → count in the baseline;
     ``categorical``: the dimensions whose buckets are values (an unseen
     value is a category the baseline never had; a numeric bin is not).
     """
-    drifted = {d["feature"]: d for d in drift if d.get("drifted")}
-    issues = {q["feature"]: q for q in quality if q["issues"]}
-    causes: list[dict[str, Any]] = []
+    drifted = {d.feature: d for d in drift if d.drifted}
+    issues = {q.feature: q for q in quality if q.issues}
+    causes: list[RootCause] = []
     named: set[tuple[str, str]] = set()
 
     def add(kind: str, feature: str, evidence: str, slice_: ScoredSlice | None) -> None:
         if (kind, feature) in named:
             return
         named.add((kind, feature))
-        causes.append(
-            {
-                "kind": kind,
-                "feature": feature,
-                "slice": dict(slice_.key) if slice_ else None,
-                "evidence": evidence,
-            }
-        )
+        causes.append(RootCause(kind, feature, dict(slice_.key) if slice_ else None, evidence))
 
     for s in called[:max_slices]:
         where = describe(s.key)
@@ -90,13 +96,13 @@ def explain(
                     s,
                 )
                 break
-            if bucket == MISSING and feature in issues and "missing" in issues[feature]["issues"]:
+            if bucket == MISSING and feature in issues and "missing" in issues[feature].issues:
                 q = issues[feature]
                 add(
                     "quality",
                     feature,
-                    f"{feature} is missing on {_pct(q['missing_rate'])} of predictions against "
-                    f"{_pct(q['baseline_missing_rate'])} in the baseline (NA spike), and the "
+                    f"{feature} is missing on {_pct(q.missing_rate)} of predictions against "
+                    f"{_pct(q.baseline_missing_rate)} in the baseline (NA spike), and the "
                     f"rows without it have {perf}. Check the upstream source of {feature}.",
                     s,
                 )
@@ -112,11 +118,11 @@ def explain(
                 add("label", _first_feature(s), _label_evidence(s, where, perf), s)
 
     for name, q in issues.items():
-        for check in q["issues"]:
+        for check in q.issues:
             add("quality", name, _quality_evidence(q, check), None)
     for name, d in drifted.items():
         add("drift", name, _drift_evidence(d), None)
-    return causes
+    return tuple(causes)
 
 
 def _first_feature(s: ScoredSlice) -> str:
@@ -151,25 +157,25 @@ def _label_evidence(s: ScoredSlice, where: str, perf: str) -> str:
     )
 
 
-def _drift_evidence(d: dict[str, Any]) -> str:
+def _drift_evidence(d: DriftFinding) -> str:
     shifts = "; ".join(
-        f"{m['bucket']} {_pct(m['baseline_share'])} → {_pct(m['current_share'])}"
-        for m in d.get("largest_shifts", [])[:3]
+        f"{m.bucket} {_pct(m.baseline_share)} → {_pct(m.current_share)}"
+        for m in d.largest_shifts[:3]
     )
-    test = "KS" if d["test"] == "ks" else "chi-square"
+    test = "KS" if d.test == "ks" else "chi-square"
     return (
-        f"{d['feature']} drifted: PSI {d['psi']:.2f}, Jensen–Shannon {d['js']:.2f}, {test} "
-        f"p={d['p_value']:.1e}. Largest shifts: {shifts}."
+        f"{d.feature} drifted: PSI {d.psi:.2f}, Jensen–Shannon {d.js:.2f}, {test} "
+        f"p={d.p_value:.1e}. Largest shifts: {shifts}."
     )
 
 
-def _quality_evidence(q: dict[str, Any], check: str) -> str:
+def _quality_evidence(q: QualityFinding, check: str) -> str:
     words = {"missing": "missing", "unseen": "an unseen category", "out_of_range": "out of range"}
     text = (
-        f"{q['feature']} is {words[check]} on {_pct(q[f'{check}_rate'])} of predictions against "
-        f"{_pct(q[f'baseline_{check}_rate'])} in the baseline."
+        f"{q.feature} is {words[check]} on {_pct(q.rate(check))} of predictions against "
+        f"{_pct(q.baseline_rate(check))} in the baseline."
     )
-    if check == "unseen" and q.get("top_unseen_values"):
-        top = ", ".join(f"{k} ({v:,})" for k, v in list(q["top_unseen_values"].items())[:3])
+    if check == "unseen" and q.top_unseen_values:
+        top = ", ".join(f"{k} ({v:,})" for k, v in list(q.top_unseen_values.items())[:3])
         text += f" Top unseen values: {top}."
     return text

@@ -48,10 +48,8 @@ Fetch = Callable[[Sequence[BucketRequest]], tuple[list, list]]
 
 @dataclass(frozen=True)
 class SliceSettings:
-    metric: str = "accuracy"
     min_support: int = 100  # rows with a label (or value) in the current window
     min_change: float = 0.05  # degradation of the slice's own metric
-    alpha: float = 0.01  # family-wise, Bonferroni over all slices scored
     top_k: int = 10
     max_depth: int = 3
     prune: bool = True
@@ -143,9 +141,13 @@ def search(
     overall_current: Stats,
     overall_baseline: Stats,
     settings: SliceSettings,
+    *,
+    metric: str,
+    alpha: float,
 ) -> SearchResult:
-    """Level-wise slice search; ``fetch`` returns (current, baseline) answers per request."""
-    metric = settings.metric
+    """Level-wise slice search on ``metric``; ``fetch`` returns (current, baseline) answers
+    per request; a slice is called at family-wise level ``alpha`` (Bonferroni over all
+    slices scored)."""
     support = sample_size(overall_current, metric) or 1.0
     found: dict[SliceKey, ScoredSlice] = {}
     redundant: set[SliceKey] = set()
@@ -212,7 +214,14 @@ def search(
     rescored = 0
     if sampled:
         exact, sent = _rescore_exactly(
-            eligible(), found, fetch, dimensions, overall_current, overall_baseline, settings
+            eligible(),
+            found,
+            fetch,
+            dimensions,
+            overall_current,
+            overall_baseline,
+            settings,
+            metric,
         )
         levels.append(sent)
         rescored = len(exact)
@@ -224,7 +233,7 @@ def search(
         (s for s in eligible() if s.key not in estimated), key=lambda s: (-s.impact, s.depth, s.key)
     )
     family = max(scored, 1)
-    marked = [_mark(s, family, settings) for s in ranked_all[: settings.top_k * 3]]
+    marked = [_mark(s, family, settings, metric, alpha) for s in ranked_all[: settings.top_k * 3]]
     top = marked[: settings.top_k]
     explained = _explained(marked, found, settings.explained_share)
     kept = _fold_pieces([s for s in marked if s.key not in explained], metric, settings.min_change)
@@ -251,6 +260,7 @@ def _rescore_exactly(
     overall_current: Stats,
     overall_baseline: Stats,
     settings: SliceSettings,
+    metric: str,
 ) -> tuple[set[SliceKey], int]:
     """Count the leading sampled crosses again, exactly; returns (their keys, requests).
 
@@ -285,14 +295,14 @@ def _rescore_exactly(
             if stats is None:
                 continue
             own = (base or {}).get(key)
-            fallback = _weakest_parent(key, found, settings.metric) if own is None else None
+            fallback = _weakest_parent(key, found, metric) if own is None else None
             found[key] = score(
                 key,
                 stats,
                 own,
                 overall_current,
                 overall_baseline,
-                settings.metric,
+                metric,
                 fallback=fallback,
             )
     return set(leaders), len(requests)
@@ -354,14 +364,16 @@ def _fold_pieces(
     return kept
 
 
-def _mark(s: ScoredSlice, family: int, settings: SliceSettings) -> ScoredSlice:
-    change = degradation(s.metric_baseline, s.metric_current, settings.metric)
+def _mark(
+    s: ScoredSlice, family: int, settings: SliceSettings, metric: str, alpha: float
+) -> ScoredSlice:
+    change = degradation(s.metric_baseline, s.metric_current, metric)
     significant = (
         math.isfinite(change)
         and change >= settings.min_change
-        and min(1.0, s.p_value * family) < settings.alpha
+        and min(1.0, s.p_value * family) < alpha
     )
-    return ScoredSlice(**{**s.__dict__, "significant": significant})
+    return replace(s, significant=significant)
 
 
 def _requests(

@@ -1,12 +1,11 @@
 """``mlmon trace``: compare with a baseline, break down by slices, name the root cause.
 
 :func:`trace` drives two :class:`~mlmon.analysis.source.Source` objects (the
-window and its baseline) through the three steps and returns the report as a
-plain dict whose keys are the stable JSON of ARCHITECTURE (``model``,
-``window``, ``baseline``, ``overall``, ``slices``, ``drift``, ``quality``,
-``root_causes``) plus ``timeline``, ``prediction_drift``, ``latency``,
-``headline`` and ``stats``. Every number comes from the sources' aggregate
-answers, so Elasticsearch and pandas give the same report.
+window and its baseline) through the three steps and returns the whole
+:class:`~mlmon.analysis.result.TraceReport`, built here and nowhere else.
+Every number comes from the sources' aggregate answers, so Elasticsearch and
+pandas give the same report. Pure: the sources are the only I/O, and the
+caller (:mod:`mlmon.trace_request`) chose them.
 """
 
 from __future__ import annotations
@@ -20,26 +19,43 @@ from mlmon.analysis import drift as drift_module
 from mlmon.analysis import quality as quality_module
 from mlmon.analysis import stats as st
 from mlmon.analysis.dimensions import Dimension, describe
+from mlmon.analysis.latency import service_level
 from mlmon.analysis.metrics import (
     CLASSIFICATION_METRICS,
     REGRESSION_METRICS,
     Stats,
     degradation,
+    finite,
     metric_value,
     sample_size,
     task_of,
 )
-from mlmon.analysis.rootcause import explain
+from mlmon.analysis.result import (
+    BaselineInfo,
+    EventsFile,
+    ExplainedSlice,
+    Latency,
+    Overall,
+    SearchStats,
+    SliceFinding,
+    TimelinePoint,
+    TraceReport,
+)
+from mlmon.analysis.rootcause import RootCause, explain
 from mlmon.analysis.slices import ScoredSlice, SliceSettings, search
 from mlmon.analysis.source import BucketRequest, ScoreHistogram, Source
-from mlmon.errors import UsageError
+from mlmon.analysis.window import Window
+from mlmon.errors import NoEvents, UsageError
 
 Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)
 class TraceSettings:
-    metric: str = "accuracy"
+    """How a trace decides; every threshold lives here once (``alpha`` serves slices, drift
+    and quality alike)."""
+
+    alpha: float = 0.01  # family-wise error rate (Bonferroni) of each family of tests
     slices: SliceSettings = field(default_factory=SliceSettings)
     drift: drift_module.DriftSettings = field(default_factory=drift_module.DriftSettings)
     quality: quality_module.QualitySettings = field(default_factory=quality_module.QualitySettings)
@@ -49,8 +65,18 @@ class TraceSettings:
     min_metric_drop: float = 0.02  # overall: smaller drops are not called a degradation
 
 
-def _finite(value: float) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
+@dataclass(frozen=True)
+class Subject:
+    """What is traced against what: the report's header, resolved by the caller."""
+
+    model: str
+    version: str | None
+    window: Window
+    baseline: BaselineInfo
+    backend: str
+    positive_label: str | None
+    notes: tuple[str, ...] = ()
+    events_file: EventsFile | None = None
 
 
 def _metrics(stats: Stats, task: str, histogram: ScoreHistogram | None) -> dict[str, float | None]:
@@ -65,7 +91,7 @@ def _metrics(stats: Stats, task: str, histogram: ScoreHistogram | None) -> dict[
             )
         else:
             value = metric_value(stats, name)
-        out[name] = _finite(value)
+        out[name] = finite(value)
     return out
 
 
@@ -84,23 +110,25 @@ def estimated_accuracy(histogram: ScoreHistogram | None) -> float | None:
     return sum(n * max(c, 1 - c) for n, c in zip(histogram.all, centres, strict=False)) / total
 
 
-def _slice_json(s: ScoredSlice, metric: str) -> dict[str, Any]:
-    return {
-        "filters": dict(s.key),
-        "impact": s.impact,
-        "arize_impact": s.arize_impact,
-        "current": _finite(s.metric_current),
-        "baseline": _finite(s.metric_baseline),
-        "baseline_from": s.baseline_from,
-        "volume_share": s.volume_share,
-        "count": int(s.current.n),
-        "labelled": int(sample_size(s.current, metric)),
-        "p_value": s.p_value,
-        "significant": s.significant,
-    }
+def _slice_finding(s: ScoredSlice, metric: str) -> SliceFinding:
+    return SliceFinding(
+        filters=dict(s.key),
+        impact=s.impact,
+        arize_impact=s.arize_impact,
+        current=finite(s.metric_current),
+        baseline=finite(s.metric_baseline),
+        baseline_from=s.baseline_from,
+        volume_share=s.volume_share,
+        count=int(s.current.n),
+        labelled=int(sample_size(s.current, metric)),
+        p_value=s.p_value,
+        significant=s.significant,
+    )
 
 
-def _timeline(points: list[tuple[str, Stats]], metric: str, sliding: int) -> list[dict[str, Any]]:
+def _timeline(
+    points: list[tuple[str, Stats]], metric: str, sliding: int
+) -> tuple[TimelinePoint, ...]:
     out = []
     cumulative = Stats()
     for i, (start, stats) in enumerate(points):
@@ -111,123 +139,54 @@ def _timeline(points: list[tuple[str, Stats]], metric: str, sliding: int) -> lis
         for _, earlier in points[max(0, i - sliding + 1) : i + 1]:
             window = window + earlier
         out.append(
-            {
-                "start": start,
-                "count": int(stats.n),
-                "labelled": int(sample_size(stats, metric)),
-                "current": _finite(metric_value(stats, metric)),
-                "cumulative": _finite(metric_value(cumulative, metric)),
-                "sliding": _finite(metric_value(window, metric)),
-            }
+            TimelinePoint(
+                start=start,
+                count=int(stats.n),
+                labelled=int(sample_size(stats, metric)),
+                current=finite(metric_value(stats, metric)),
+                cumulative=finite(metric_value(cumulative, metric)),
+                sliding=finite(metric_value(window, metric)),
+            )
         )
-    return out
+    return tuple(out)
 
 
 def _bucket_counts(answer: dict | None) -> dict[str, float]:
     return {key[0][1]: stats.n for key, stats in (answer or {}).items()}
 
 
-def _latency_findings(
-    latency: dict[str, dict[str, dict[str, float]]] | None,
-    accuracy_by_version: dict[str, float | None],
-    settings: TraceSettings,
-    metric: str,
-) -> list[dict[str, Any]]:
-    if not latency or len(latency) < 2:
-        return []
-    p95 = {v: m.get("total", {}).get("p95") for v, m in latency.items()}
-    known = {v: x for v, x in p95.items() if x is not None}
-    if len(known) < 2:
-        return []
-    fastest = min(known, key=known.get)
-    findings = []
-    for version, value in sorted(known.items()):
-        if version == fastest:
-            continue
-        ratio = value / known[fastest] if known[fastest] else math.inf
-        if ratio >= settings.latency_ratio and value - known[fastest] >= settings.latency_min_ms:
-            mine, theirs = accuracy_by_version.get(version), accuracy_by_version.get(fastest)
-            gain = ""
-            if mine is not None and theirs is not None:
-                gain = f" for {metric} {mine:.3f} against {theirs:.3f}"
-            findings.append(
-                {
-                    "version": version,
-                    "compared_with": fastest,
-                    "p95_ms": value,
-                    "baseline_p95_ms": known[fastest],
-                    "ratio": ratio,
-                    "evidence": (
-                        f"{version} is {ratio:.1f}× slower than {fastest} at p95 "
-                        f"({value:.0f} ms against {known[fastest]:.0f} ms){gain}."
-                    ),
-                }
-            )
-    return findings
-
-
 def trace(
     current: Source,
     baseline: Source,
     *,
+    subject: Subject,
+    metric: str,
     dimensions: Sequence[Dimension],
     outputs: Sequence[Dimension] = (),
     quality_features: Sequence[str] = (),
     interval: str = "86400s",
     settings: TraceSettings = TraceSettings(),
     service: Source | None = None,
-    describe: dict[str, Any] | None = None,
     say: Say = lambda _: None,
-) -> dict[str, Any]:
-    """The whole report (see module docstring); ``service`` is the window over all versions."""
-    metric = settings.metric
-    task = task_of(metric)
+) -> TraceReport:
+    """The whole report on ``metric``; ``service`` is the window over all versions."""
     say("overall metric")
     overall_current = current.overall()
-    if not overall_current.n:
-        raise UsageError(
-            f"no predictions for {current.scope.describe()}: check --model, --version and --window"
-        )
     overall_baseline = baseline.overall()
-    has_actuals = sample_size(overall_current, metric) > 0
-    histogram = current.score_histogram()
-    base_histogram = baseline.score_histogram()
-
-    report: dict[str, Any] = dict(describe or {})
-    metrics_now = _metrics(overall_current, task, histogram)
-    metrics_before = _metrics(overall_baseline, task, base_histogram)
-    overall: dict[str, Any] = {
-        "metric": metric,
-        "current": metrics_now.get(metric),
-        "baseline": metrics_before.get(metric),
-        "estimated": False,
-        "count": int(overall_current.n),
-        "labelled": int(sample_size(overall_current, metric)),
-        "baseline_count": int(overall_baseline.n),
-        "baseline_labelled": int(sample_size(overall_baseline, metric)),
-        "metrics": metrics_now,
-        "baseline_metrics": metrics_before,
-    }
-    if not has_actuals:
-        estimate = estimated_accuracy(histogram) if task == "classification" else None
-        overall.update(
-            current=estimate,
-            estimated=estimate is not None,
-            note="no actuals joined in this window: the current value is an estimate from the "
-            "scores (confidence-based, assumes calibrated probabilities)",
+    if not overall_baseline.n:
+        raise UsageError(
+            f"the baseline ({subject.baseline.description}) has no predictions for model "
+            f"{subject.model!r}"
         )
-    if sample_size(overall_baseline, metric) == 0 and task == "classification":
-        before = estimated_accuracy(base_histogram)
-        if before is not None:  # compare estimate with estimate, like with like
-            overall.update(baseline=before, baseline_estimated=True)
-    report["overall"] = overall
+    if not overall_current.n:
+        raise NoEvents(subject.model, subject.version, subject.window)
+    overall = _overall(current, baseline, overall_current, overall_baseline, metric)
+    notes = list(subject.notes)
 
     say("timeline")
-    report["timeline"] = _timeline(current.timeline(interval), metric, settings.sliding)
+    timeline = _timeline(current.timeline(interval), metric, settings.sliding)
 
     say("slices")
-    slice_settings = SliceSettings(**{**settings.slices.__dict__, "metric": metric})
-
     answered: dict[BucketRequest, tuple[Any, Any]] = {}
 
     def fetch(requests: Sequence[BucketRequest]) -> tuple[list, list]:
@@ -240,53 +199,32 @@ def trace(
 
     singles_now, singles_before = fetch([BucketRequest((d,)) for d in dimensions])
     result = None
-    if has_actuals and sample_size(overall_baseline, metric) > 0:
-        result = search(dimensions, fetch, overall_current, overall_baseline, slice_settings)
-        report["slices"] = [_slice_json(s, metric) for s in result.called]
-        report["slices_considered"] = [_slice_json(s, metric) for s in result.ranked]
-        report["slices_explained"] = [
-            {"filters": dict(broad), "explained_by": dict(narrow)}
-            for broad, narrow in result.explained.items()
-        ]
-    else:
-        report["slices"] = []
-        report["slices_considered"] = []
-        report.setdefault("notes", []).append(
-            "slices need actuals in the window and a baseline with labels: skipped"
+    if overall.labelled > 0 and overall.baseline_labelled > 0:
+        result = search(
+            dimensions,
+            fetch,
+            overall_current,
+            overall_baseline,
+            settings.slices,
+            metric=metric,
+            alpha=settings.alpha,
         )
+    else:
+        notes.append("slices need actuals in the window and a baseline with labels: skipped")
 
     say("drift")
-    drift_rows = []
-    output_rows = []
     output_before = baseline.buckets([BucketRequest((d,)) for d in outputs])
     output_now = current.buckets([BucketRequest((d,)) for d in outputs])
-    for rows, dims, now_answers, before_answers in (
-        (drift_rows, dimensions, singles_now, singles_before),
-        (output_rows, outputs, output_now, output_before),
-    ):
-        answers = zip(dims, now_answers, before_answers, strict=False)
-        for dimension, now_answer, before_answer in answers:
-            if before_answer is None:
-                continue
-            row = drift_module.measure(
-                dimension,
-                _bucket_counts(before_answer),
-                _bucket_counts(now_answer),
-                settings=settings.drift,
-                low=(dimension.edges[0] - _width(dimension)) if dimension.edges else None,
-                high=(dimension.edges[-1] + _width(dimension)) if dimension.edges else None,
-            )
-            if row is not None:
-                rows.append(row)
-    report["drift"] = drift_module.flag(drift_rows, settings.drift)
-    report["prediction_drift"] = drift_module.flag(output_rows, settings.drift)
+    drift = _drift(dimensions, singles_now, singles_before, settings)
+    prediction_drift = _drift(outputs, output_now, output_before, settings)
 
     say("data quality")
-    report["quality"] = quality_module.compare(
+    quality = quality_module.compare(
         quality_features,
         current.quality(quality_features),
         baseline.quality(quality_features),
         settings.quality,
+        alpha=settings.alpha,
     )
 
     say("root cause")
@@ -295,41 +233,122 @@ def trace(
         for d, answer in zip(dimensions, singles_before, strict=False)
         if answer is not None
     }
-    report["root_causes"] = explain(
+    root_causes = explain(
         result.called if result else [],
         metric=metric,
-        drift=report["drift"],
-        quality=report["quality"],
+        drift=drift,
+        quality=quality,
         baseline_buckets=baseline_buckets,
         baseline_total=overall_baseline.n,
         categorical={d.name for d in dimensions if d.kind == "categorical"},
     )
 
     say("service level")
-    service = service or current
-    latency = service.latency()
-    by_version = service.buckets(
-        [BucketRequest((Dimension("version", "model.version", "categorical"),))]
-    )[0]
-    accuracy_by_version = {
-        key[0][1]: _finite(metric_value(stats, metric)) for key, stats in (by_version or {}).items()
-    }
-    report["latency"] = {
-        "by_version": latency or {},
-        "metric_by_version": accuracy_by_version,
-        "findings": _latency_findings(latency, accuracy_by_version, settings, metric),
-    }
-    report["headline"] = headline(report, settings)
-    if result is not None:
-        report["stats"] = {
-            "slices_scored": result.scored,
-            "slice_requests": result.requests,
-            "slice_requests_by_level": result.levels,
-            "slice_top_k": [[dict(s.key), s.impact] for s in result.top],  # what pruning keeps
-            "slices_sampled": result.sampled,
-            "slices_rescored_exactly": result.rescored,
-        }
-    return report
+    latency = service_level(
+        service or current,
+        metric,
+        ratio=settings.latency_ratio,
+        min_ms=settings.latency_min_ms,
+    )
+    return TraceReport(
+        model=subject.model,
+        version=subject.version,
+        window=subject.window,
+        baseline=subject.baseline,
+        backend=subject.backend,
+        positive_label=subject.positive_label,
+        notes=tuple(notes),
+        events_file=subject.events_file,
+        overall=overall,
+        timeline=timeline,
+        slices=tuple(_slice_finding(s, metric) for s in result.called) if result else (),
+        slices_considered=tuple(_slice_finding(s, metric) for s in result.ranked) if result else (),
+        slices_explained=tuple(
+            ExplainedSlice(dict(broad), dict(narrow)) for broad, narrow in result.explained.items()
+        )
+        if result
+        else None,
+        drift=drift,
+        prediction_drift=prediction_drift,
+        quality=quality,
+        root_causes=root_causes,
+        latency=latency,
+        headline=headline(overall, root_causes, latency, settings),
+        stats=_search_stats(result) if result else None,
+    )
+
+
+def _overall(current: Source, baseline: Source, now: Stats, before: Stats, metric: str) -> Overall:
+    """The metric now and in the baseline (estimated from the scores where actuals lack)."""
+    task = task_of(metric)
+    histogram = current.score_histogram()
+    base_histogram = baseline.score_histogram()
+    metrics_now = _metrics(now, task, histogram)
+    metrics_before = _metrics(before, task, base_histogram)
+    value_now, value_before = metrics_now.get(metric), metrics_before.get(metric)
+    estimated = baseline_estimated = False
+    note = None
+    if sample_size(now, metric) == 0:
+        value_now = estimated_accuracy(histogram) if task == "classification" else None
+        estimated = value_now is not None
+        note = (
+            "no actuals joined in this window: the current value is an estimate from the "
+            "scores (confidence-based, assumes calibrated probabilities)"
+        )
+    if sample_size(before, metric) == 0 and task == "classification":
+        estimate = estimated_accuracy(base_histogram)
+        if estimate is not None:  # compare estimate with estimate, like with like
+            value_before, baseline_estimated = estimate, True
+    return Overall(
+        metric=metric,
+        current=value_now,
+        baseline=value_before,
+        estimated=estimated,
+        count=int(now.n),
+        labelled=int(sample_size(now, metric)),
+        baseline_count=int(before.n),
+        baseline_labelled=int(sample_size(before, metric)),
+        metrics=metrics_now,
+        baseline_metrics=metrics_before,
+        note=note,
+        baseline_estimated=baseline_estimated,
+    )
+
+
+def _drift(
+    dimensions: Sequence[Dimension],
+    now_answers: Sequence[Any],
+    before_answers: Sequence[Any],
+    settings: TraceSettings,
+) -> tuple[drift_module.DriftFinding, ...]:
+    rows = []
+    for dimension, now_answer, before_answer in zip(
+        dimensions, now_answers, before_answers, strict=False
+    ):
+        if before_answer is None:
+            continue
+        row = drift_module.measure(
+            dimension,
+            _bucket_counts(before_answer),
+            _bucket_counts(now_answer),
+            settings=settings.drift,
+            low=(dimension.edges[0] - _width(dimension)) if dimension.edges else None,
+            high=(dimension.edges[-1] + _width(dimension)) if dimension.edges else None,
+        )
+        if row is not None:
+            rows.append(row)
+    return drift_module.flag(rows, settings.drift, alpha=settings.alpha)
+
+
+def _search_stats(result: Any) -> SearchStats:
+    return SearchStats(
+        slices_scored=result.scored,
+        slice_requests=result.requests,
+        slice_requests_by_level=tuple(result.levels),
+        slice_top_k=tuple((dict(s.key), s.impact) for s in result.top),
+        slices_sampled=result.sampled,
+        slices_rescored_exactly=result.rescored,
+    )
 
 
 def _width(dimension: Dimension) -> float:
@@ -339,12 +358,16 @@ def _width(dimension: Dimension) -> float:
     return (edges[-1] - edges[0]) / (len(edges) - 1)
 
 
-def headline(report: dict[str, Any], settings: TraceSettings) -> str:
+def headline(
+    overall: Overall,
+    root_causes: Sequence[RootCause],
+    latency: Latency,
+    settings: TraceSettings,
+) -> str:
     """The answer first, in one sentence."""
-    overall = report["overall"]
-    metric = overall["metric"]
-    now, before = overall["current"], overall["baseline"]
-    estimate = " (estimated)" if overall.get("estimated") else ""
+    metric = overall.metric
+    now, before = overall.current, overall.baseline
+    estimate = " (estimated)" if overall.estimated else ""
     if now is None:
         head = f"{metric} cannot be computed for this window."
     elif before is None:
@@ -357,15 +380,14 @@ def headline(report: dict[str, Any], settings: TraceSettings) -> str:
             head = f"{metric} improved from {before:.3f} to {now:.3f}{estimate}."
         else:
             head = f"{metric} is steady: {now:.3f}{estimate} against {before:.3f}."
-    causes = report["root_causes"]
-    if causes:
-        first = causes[0]
-        where = first["slice"] or {"feature": first["feature"]}
-        head += f" Top cause: {first['kind']} ({describe(where.items())})."
-        if len(causes) > 1:
-            head += f" {len(causes) - 1} more below."
+    if root_causes:
+        first = root_causes[0]
+        where = first.slice or {"feature": first.feature}
+        head += f" Top cause: {first.kind} ({describe(where.items())})."
+        if len(root_causes) > 1:
+            head += f" {len(root_causes) - 1} more below."
     else:
         head += " No slice, drift or data-quality change is significant."
-    if report.get("latency", {}).get("findings"):
-        head += " " + report["latency"]["findings"][0]["evidence"]
+    if latency.findings:
+        head += " " + latency.findings[0].evidence
     return head

@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from elasticsearch import Elasticsearch, NotFoundError
+from elasticsearch import Elasticsearch
 
 from mlmon.baseline.profile import Profile
-from mlmon.es.client import connect, translate_errors
+from mlmon.errors import ClusterNotFound
+from mlmon.es.client import connect
 from mlmon.es.settings import ConnectionSettings
 from mlmon.schema.event import PROFILES_INDEX, format_timestamp
 from mlmon.tagging import ProfileLoader
@@ -28,28 +29,27 @@ def save_profile(
 ) -> Profile:
     """Store ``profile`` as the next revision of its (model, version, name); return it."""
     doc_id = profile_doc_id(profile.model, profile.version, profile.name)
-    with translate_errors():
-        try:
-            previous = client.get(index=PROFILES_INDEX, id=doc_id, source_includes=["revision"])
-            revision = int(previous["_source"]["revision"]) + 1
-        except NotFoundError:
-            revision = 1
-        stored = profile.with_revision(revision)
-        client.index(
-            index=PROFILES_INDEX,
-            id=doc_id,
-            refresh="wait_for",
-            document={
-                "profile_id": stored.profile_id,
-                "model": stored.model,
-                "version": stored.version,
-                "name": stored.name,
-                "revision": revision,
-                "created_at": stored.created_at,
-                "registered_at": format_timestamp(now or datetime.now(timezone.utc)),
-                "profile": stored.to_dict(),
-            },
-        )
+    try:
+        previous = client.get(index=PROFILES_INDEX, id=doc_id, source_includes=["revision"])
+        revision = int(previous["_source"]["revision"]) + 1
+    except ClusterNotFound:
+        revision = 1
+    stored = profile.with_revision(revision)
+    client.index(
+        index=PROFILES_INDEX,
+        id=doc_id,
+        refresh="wait_for",
+        document={
+            "profile_id": stored.profile_id,
+            "model": stored.model,
+            "version": stored.version,
+            "name": stored.name,
+            "revision": revision,
+            "created_at": stored.created_at,
+            "registered_at": format_timestamp(now or datetime.now(timezone.utc)),
+            "profile": stored.to_dict(),
+        },
+    )
     return stored
 
 
@@ -58,18 +58,17 @@ def load_profile(
 ) -> Profile | None:
     """The profile to tag against: exact when version and name are given, else the newest
     registered for the model's version, else the newest for the model."""
-    with translate_errors():
-        if version and name:
-            try:
-                found = client.get(index=PROFILES_INDEX, id=profile_doc_id(model, version, name))
-            except NotFoundError:
-                return None
-            return Profile.from_dict(found["_source"]["profile"])
-        attempts = [version, None] if version else [None]
-        for wanted_version in attempts:
-            hit = _newest(client, model=model, version=wanted_version, name=name)
-            if hit is not None:
-                return Profile.from_dict(hit["profile"])
+    if version and name:
+        try:
+            found = client.get(index=PROFILES_INDEX, id=profile_doc_id(model, version, name))
+        except ClusterNotFound:
+            return None
+        return Profile.from_dict(found["_source"]["profile"])
+    attempts = [version, None] if version else [None]
+    for wanted_version in attempts:
+        hit = _newest(client, model=model, version=wanted_version, name=name)
+        if hit is not None:
+            return Profile.from_dict(hit["profile"])
     return None
 
 
@@ -97,15 +96,14 @@ def connecting_loader(
 def list_profiles(client: Elasticsearch, *, model: str | None = None) -> list[dict[str, Any]]:
     """Metadata of stored profiles, newest first."""
     query: dict[str, Any] = {"term": {"model": model}} if model else {"match_all": {}}
-    with translate_errors():
-        hits = client.search(
-            index=PROFILES_INDEX,
-            query=query,
-            size=1000,
-            sort=[{"registered_at": "desc"}],
-            source_excludes=["profile"],
-            ignore_unavailable=True,
-        )["hits"]["hits"]
+    hits = client.search(
+        index=PROFILES_INDEX,
+        query=query,
+        size=1000,
+        sort=[{"registered_at": "desc"}],
+        source_excludes=["profile"],
+        ignore_unavailable=True,
+    )["hits"]["hits"]
     return [hit["_source"] for hit in hits]
 
 

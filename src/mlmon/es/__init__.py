@@ -1,8 +1,8 @@
 """Elasticsearch access: connection settings, error mapping, templates, bulk writes.
 
-``ConnectionSettings`` is plain data; ``connect`` and ``translate_errors``
-import the Elasticsearch client, so they load on first use and importing
-this package (the SDK does, for its settings) stays light.
+``ConnectionSettings`` is plain data; ``Client`` and ``connect`` import the
+Elasticsearch client, so they load on first use and importing this package
+(the SDK does, for its settings) stays light.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING, Any
 from mlmon.es.settings import ConnectionSettings
 
 if TYPE_CHECKING:
-    from mlmon.es.client import connect, translate_errors
+    from mlmon.es.client import Client, connect
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("connect", "translate_errors"):
+    if name in ("Client", "connect"):
         from mlmon.es import client
 
         return getattr(client, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ConnectionSettings", "connect", "translate_errors"]
+__all__ = ["Client", "ConnectionSettings", "connect"]

@@ -15,8 +15,6 @@ from typing import Any
 import orjson
 from elasticsearch import Elasticsearch
 
-from mlmon.es.client import translate_errors
-
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 
 
@@ -115,8 +113,7 @@ def send(
 ) -> BulkOutcome:
     """One bulk request; cluster-level failures raise mlmon's ClusterError."""
     body = b"".join(encoded for _, encoded in batch)
-    with translate_errors():
-        response = client.bulk(operations=body, refresh=refresh)
+    response = client.bulk(operations=body, refresh=refresh)
     return interpret([operation for operation, _ in batch], response.body)
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from elasticsearch import Elasticsearch
 
 from mlmon.errors import ClusterError, ClusterFeatureMissing
-from mlmon.es.client import translate_errors
 
 MIN_VERSION = (8, 14)  # index.mapping.total_fields.ignore_dynamic_beyond_limit
 #: Aggregations the analyzer builds its answers from (all in the server itself).
@@ -42,10 +41,9 @@ def parse_version(text: str) -> tuple[int, int]:
 
 def check_node(client: Elasticsearch) -> NodeInfo:
     """Version and aggregations mlmon relies on; raises :class:`ClusterFeatureMissing`."""
-    with translate_errors():
-        nodes = client.nodes.info(
-            node_id="_local", metric="plugins", filter_path="nodes.*.version,nodes.*.modules.name"
-        )
+    nodes = client.nodes.info(
+        node_id="_local", metric="plugins", filter_path="nodes.*.version,nodes.*.modules.name"
+    )
     node = next(iter(nodes["nodes"].values()))
     version = node["version"]
     if parse_version(version) < MIN_VERSION or parse_version(version)[0] != 8:
@@ -53,14 +51,13 @@ def check_node(client: Elasticsearch) -> NodeInfo:
             f"Elasticsearch {version} is not supported: mlmon needs 8.{MIN_VERSION[1]} or newer 8.x"
         )
     try:
-        with translate_errors():
-            client.search(
-                index="mlmon-capability-probe-*",
-                allow_no_indices=True,
-                ignore_unavailable=True,
-                size=0,
-                aggs=REQUIRED_AGGREGATIONS,
-            )
+        client.search(
+            index="mlmon-capability-probe-*",
+            allow_no_indices=True,
+            ignore_unavailable=True,
+            size=0,
+            aggs=REQUIRED_AGGREGATIONS,
+        )
     except ClusterError as exc:
         raise ClusterFeatureMissing(
             f"Elasticsearch {version} lacks an aggregation mlmon relies on: {exc}"

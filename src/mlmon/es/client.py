@@ -1,23 +1,43 @@
-"""Build a client and map the client library's errors onto mlmon's, at one boundary."""
+"""The Elasticsearch client mlmon uses, and the one place its errors become mlmon's.
+
+:func:`connect` returns a :class:`Client`: the 8.x client with
+``perform_request`` — the method every API call, namespaced ones
+(``client.indices…``) and ``client.options(...)`` copies included, goes
+through — wrapped so that whatever the client library raises leaves as a
+:mod:`mlmon.errors` class, the cause chained. Callers catch mlmon's errors
+(``ClusterNotFound`` for a 404, ``ClusterError.status`` for the rest) and
+never import the client's; the CLI prints them as one line with their exit code.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import elastic_transport
 import elasticsearch
 from elasticsearch import Elasticsearch
 
-from mlmon.errors import ClusterError, ClusterUnavailable
+from mlmon.errors import ClusterError, ClusterNotFound, ClusterUnavailable
 from mlmon.es.settings import ConnectionSettings
 
 T = TypeVar("T")
 
+#: Worth another try: the node restarting, overloaded (429) or briefly unavailable.
+TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
 
-def connect(settings: ConnectionSettings | None = None, *, check: bool = True) -> Elasticsearch:
+
+class Client(Elasticsearch):
+    """The Elasticsearch client whose every call raises mlmon's errors, never the library's."""
+
+    def perform_request(self, method: str, path: str, **kwargs: Any) -> Any:  # type: ignore[override]
+        with translate_errors(_url(self)):
+            return super().perform_request(method, path, **kwargs)
+
+
+def connect(settings: ConnectionSettings | None = None, *, check: bool = True) -> Client:
     """A client for ``settings`` (default: from the environment).
 
     With ``check`` it asks for cluster health once, so a down or refusing
@@ -25,21 +45,14 @@ def connect(settings: ConnectionSettings | None = None, *, check: bool = True) -
     ``GET /`` is not used: the test distribution has no root endpoint.
     """
     settings = settings or ConnectionSettings.from_env()
-    client = Elasticsearch(**settings.client_options())  # type: ignore[arg-type]
+    client = Client(**settings.client_options())  # type: ignore[arg-type]
     if check:
-        with translate_errors(settings.url):
-            with_backoff(client.cluster.health)
+        with_backoff(client.cluster.health)
     return client
 
 
-#: Worth another try: the node restarting, overloaded (429) or briefly unavailable.
-TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
-
-
 def is_transient(error: BaseException) -> bool:
-    if isinstance(error, elastic_transport.ConnectionError | elastic_transport.ConnectionTimeout):
-        return not isinstance(error, elastic_transport.TlsError)  # a bad certificate stays bad
-    return isinstance(error, elasticsearch.ApiError) and error.meta.status in TRANSIENT_STATUSES
+    return isinstance(error, ClusterError) and error.transient
 
 
 def with_backoff(
@@ -58,7 +71,7 @@ def with_backoff(
     for attempt in range(1, attempts + 1):
         try:
             return call()
-        except Exception as error:
+        except ClusterError as error:
             if attempt == attempts or not is_transient(error):
                 raise
             sleep(wait)
@@ -68,29 +81,50 @@ def with_backoff(
 
 @contextmanager
 def translate_errors(url: str = "the cluster") -> Iterator[None]:
-    """Turn the client's exceptions into mlmon's, keeping the cause chained."""
+    """Turn the client library's exceptions into mlmon's, keeping the cause chained."""
     try:
         yield
-    except elasticsearch.AuthenticationException as exc:
-        raise ClusterUnavailable(
+    except (elasticsearch.ApiError, elastic_transport.TransportError) as exc:
+        raise mlmon_error(exc, url) from exc
+
+
+def mlmon_error(exc: Exception, url: str = "the cluster") -> ClusterError:
+    """The mlmon error for one client error: the most specific class, the root cause in
+    the message, ``status`` and ``transient`` set (pure, so it is unit-tested alone)."""
+    if isinstance(exc, elasticsearch.AuthenticationException):
+        return ClusterUnavailable(
             f"Elasticsearch at {url} rejected the credentials (401): check MLMON_ES_API_KEY "
-            "or MLMON_ES_USER/MLMON_ES_PASSWORD"
-        ) from exc
-    except elasticsearch.AuthorizationException as exc:
-        raise ClusterUnavailable(
-            f"Elasticsearch at {url} refused the request (403): {_reason(exc)}"
-        ) from exc
-    except elastic_transport.TlsError as exc:
-        raise ClusterUnavailable(
+            "or MLMON_ES_USER/MLMON_ES_PASSWORD",
+            status=401,
+        )
+    if isinstance(exc, elasticsearch.AuthorizationException):
+        return ClusterUnavailable(
+            f"Elasticsearch at {url} refused the request (403): {_reason(exc)}", status=403
+        )
+    if isinstance(exc, elastic_transport.TlsError):
+        return ClusterUnavailable(
             f"TLS to Elasticsearch at {url} failed: {_first_line(exc)} (set MLMON_ES_CA_CERTS?)"
-        ) from exc
-    except (elastic_transport.ConnectionError, elastic_transport.ConnectionTimeout) as exc:
-        raise ClusterUnavailable(
+        )
+    if isinstance(exc, elastic_transport.ConnectionError | elastic_transport.ConnectionTimeout):
+        return ClusterUnavailable(
             f"Elasticsearch at {url} is unreachable ({_first_line(exc)}); "
-            "start one with `mlmon stack up` or set MLMON_ES_URL"
-        ) from exc
-    except elasticsearch.ApiError as exc:
-        raise ClusterError(f"Elasticsearch error {exc.meta.status}: {_reason(exc)}") from exc
+            "start one with `mlmon stack up` or set MLMON_ES_URL",
+            transient=True,
+        )
+    if isinstance(exc, elasticsearch.ApiError):
+        status = exc.meta.status
+        kind = ClusterNotFound if status == 404 else ClusterError
+        return kind(
+            f"Elasticsearch error {status}: {_reason(exc)}",
+            status=status,
+            transient=status in TRANSIENT_STATUSES,
+        )
+    return ClusterError(f"Elasticsearch at {url}: {_first_line(exc)}")
+
+
+def _url(client: Elasticsearch) -> str:
+    nodes = client.transport.node_pool.all()
+    return nodes[0].base_url if nodes else "the cluster"
 
 
 def _first_line(exc: BaseException) -> str:

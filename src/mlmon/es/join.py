@@ -27,7 +27,6 @@ from typing import Any
 from elasticsearch import Elasticsearch
 
 from mlmon.es.bulk import Operation, execute
-from mlmon.es.client import translate_errors
 from mlmon.schema.document import score_outcome
 from mlmon.schema.event import (
     ACTUALS_INDEX_PATTERN,
@@ -73,54 +72,53 @@ def join_pending(
     stamp = format_timestamp(now or datetime.now(timezone.utc))
     joined = pending = failed = 0
     errors: list[str] = []
-    with translate_errors():
-        client.indices.refresh(
-            index=f"{actuals},{predictions}", allow_no_indices=True, ignore_unavailable=True
-        )
-        search_after = None
-        while True:
-            page = client.search(
-                index=actuals,
-                query=pending_query(model),
-                size=page_size,
-                sort=[{"prediction_id": "asc"}],
-                search_after=search_after,
-                source=["@timestamp", "actual", "model.name", "prediction_id"],
-                allow_no_indices=True,
-                ignore_unavailable=True,
-            )["hits"]["hits"]
-            if not page:
-                break
-            search_after = page[-1]["sort"]
-            located = _locate(client, predictions, [hit["_id"] for hit in page], model)
-            updates = [
-                Operation(
-                    "update",
-                    located[hit["_id"]][0],
-                    hit["_id"],
-                    prediction_update(hit["_source"], located[hit["_id"]][1]),
-                    hit,
-                )
-                for hit in page
-                if hit["_id"] in located
-            ]
-            pending += len(page) - len(updates)
-            outcome = execute(client, updates)
-            marks = [
-                Operation(
-                    "update",
-                    op.source["_index"],
-                    op.id,
-                    {"join": {"joined_at": stamp, "prediction_index": op.index}},
-                )
-                for op in outcome.succeeded
-            ]
-            marked = execute(client, marks)
-            joined += len(marked.succeeded)
-            missing = [f for f in outcome.failed if f.error_type == "document_missing_exception"]
-            pending += len(missing)
-            failed += len(outcome.failed) - len(missing) + len(marked.failed)
-            errors.extend(outcome.summary() + marked.summary())
+    client.indices.refresh(
+        index=f"{actuals},{predictions}", allow_no_indices=True, ignore_unavailable=True
+    )
+    search_after = None
+    while True:
+        page = client.search(
+            index=actuals,
+            query=pending_query(model),
+            size=page_size,
+            sort=[{"prediction_id": "asc"}],
+            search_after=search_after,
+            source=["@timestamp", "actual", "model.name", "prediction_id"],
+            allow_no_indices=True,
+            ignore_unavailable=True,
+        )["hits"]["hits"]
+        if not page:
+            break
+        search_after = page[-1]["sort"]
+        located = _locate(client, predictions, [hit["_id"] for hit in page], model)
+        updates = [
+            Operation(
+                "update",
+                located[hit["_id"]][0],
+                hit["_id"],
+                prediction_update(hit["_source"], located[hit["_id"]][1]),
+                hit,
+            )
+            for hit in page
+            if hit["_id"] in located
+        ]
+        pending += len(page) - len(updates)
+        outcome = execute(client, updates)
+        marks = [
+            Operation(
+                "update",
+                op.source["_index"],
+                op.id,
+                {"join": {"joined_at": stamp, "prediction_index": op.index}},
+            )
+            for op in outcome.succeeded
+        ]
+        marked = execute(client, marks)
+        joined += len(marked.succeeded)
+        missing = [f for f in outcome.failed if f.error_type == "document_missing_exception"]
+        pending += len(missing)
+        failed += len(outcome.failed) - len(missing) + len(marked.failed)
+        errors.extend(outcome.summary() + marked.summary())
     return JoinResult(joined=joined, pending=pending, failed=failed, errors=tuple(errors[:10]))
 
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from mlmon.errors import UsageError
-from mlmon.es.client import translate_errors
 
 _TIME_BASED = re.compile(
     r"^mlmon-(?:(?P<kind>predictions|actuals)-(?P<model>.+)|deadletter)-"
@@ -96,18 +95,16 @@ def apply(
 ) -> RetentionResult:
     """Delete (or with ``dry_run`` list) the indices whose period ended ``older_than`` ago."""
     cutoff = (today or datetime.now(timezone.utc).date()) - older_than
-    with translate_errors():
-        names = list(
-            client.indices.get(
-                index="mlmon-predictions-*,mlmon-actuals-*,mlmon-deadletter-*",
-                allow_no_indices=True,
-                expand_wildcards="open,closed",
-            )
+    names = list(
+        client.indices.get(
+            index="mlmon-predictions-*,mlmon-actuals-*,mlmon-deadletter-*",
+            allow_no_indices=True,
+            expand_wildcards="open,closed",
         )
+    )
     doomed = expired(names, before=cutoff, model=model)
     if not dry_run:
-        with translate_errors():
-            for start in range(0, len(doomed), batch):
-                client.indices.delete(index=",".join(doomed[start : start + batch]))
+        for start in range(0, len(doomed), batch):
+            client.indices.delete(index=",".join(doomed[start : start + batch]))
     managed = [n for n in names if index_period(n) is not None]
     return RetentionResult(cutoff=cutoff, deleted=doomed, kept=len(managed) - len(doomed))

@@ -16,7 +16,6 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
-from mlmon.es.client import translate_errors
 from mlmon.resources import pipelines_dir
 
 #: user → (environment variable with its password, role)
@@ -45,18 +44,15 @@ def install_security(client: Elasticsearch, environ: Mapping[str, str] | None = 
     """
     env = os.environ if environ is None else environ
     done = []
-    with translate_errors():
-        for name, body in roles().items():
-            client.security.put_role(name=name, **body)
-            done.append(f"role {name}")
-        for user, (variable, role) in USERS.items():
-            password = env.get(variable)
-            if password:
-                client.security.put_user(username=user, password=password, roles=[role])
-                done.append(f"user {user} ({role})")
-        if env.get("KIBANA_PASSWORD"):
-            client.security.change_password(
-                username="kibana_system", password=env["KIBANA_PASSWORD"]
-            )
-            done.append("password of kibana_system")
+    for name, body in roles().items():
+        client.security.put_role(name=name, **body)
+        done.append(f"role {name}")
+    for user, (variable, role) in USERS.items():
+        password = env.get(variable)
+        if password:
+            client.security.put_user(username=user, password=password, roles=[role])
+            done.append(f"user {user} ({role})")
+    if env.get("KIBANA_PASSWORD"):
+        client.security.change_password(username="kibana_system", password=env["KIBANA_PASSWORD"])
+        done.append("password of kibana_system")
     return done

@@ -11,11 +11,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from elasticsearch import AuthorizationException, Elasticsearch, NotFoundError
+from elasticsearch import Elasticsearch
 
-from mlmon.errors import ClusterUnavailable
+from mlmon.errors import ClusterNotFound, ClusterUnavailable
 from mlmon.es.capabilities import NodeInfo, check_node
-from mlmon.es.client import translate_errors
 from mlmon.es.retention import is_daily
 from mlmon.resources import pipelines_dir
 
@@ -57,10 +56,9 @@ def setup(client: Elasticsearch) -> SetupResult:
     node = check_node(client)
     templates = load_templates()
     try:
-        with translate_errors():
-            changes = _install(client, templates)
+        changes = _install(client, templates)
     except ClusterUnavailable as error:
-        if isinstance(error.__cause__, AuthorizationException):
+        if error.status == 403:
             raise TemplatesNotPermitted(
                 "these credentials may not manage index templates (403) and mlmon's are "
                 "missing or out of date; run `mlmon setup` once as an administrator "
@@ -72,12 +70,11 @@ def setup(client: Elasticsearch) -> SetupResult:
 
 def _daily_indices(client: Elasticsearch) -> tuple[str, ...]:
     """mlmon 0.1's one-index-per-day names (each a shard; the layout is monthly now)."""
-    with translate_errors():
-        names = client.indices.get(
-            index="mlmon-predictions-*,mlmon-actuals-*,mlmon-deadletter-*",
-            allow_no_indices=True,
-            expand_wildcards="open,closed",
-        )
+    names = client.indices.get(
+        index="mlmon-predictions-*,mlmon-actuals-*,mlmon-deadletter-*",
+        allow_no_indices=True,
+        expand_wildcards="open,closed",
+    )
     return tuple(sorted(name for name in names if is_daily(name)))
 
 
@@ -124,7 +121,7 @@ def _normalise(value: object) -> object:
 def _current_component(client: Elasticsearch, name: str) -> dict | None:
     try:
         found = client.cluster.get_component_template(name=name)
-    except NotFoundError:
+    except ClusterNotFound:
         return None
     return found["component_templates"][0]["component_template"]
 
@@ -132,6 +129,6 @@ def _current_component(client: Elasticsearch, name: str) -> dict | None:
 def _current_index_template(client: Elasticsearch, name: str) -> dict | None:
     try:
         found = client.indices.get_index_template(name=name)
-    except NotFoundError:
+    except ClusterNotFound:
         return None
     return found["index_templates"][0]["index_template"]

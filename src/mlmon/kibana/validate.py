@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlmon.errors import ClusterError, ClusterUnavailable
-from mlmon.es.client import shard_failure, translate_errors
+from mlmon.es.client import shard_failure
 from mlmon.kibana.fields import FieldCatalog, catalog_from
 from mlmon.kibana.queries import (
     BUCKET_OPS,
@@ -376,23 +376,21 @@ def validate(
     objects, findings = parse_ndjson(ndjson)
     result = ValidationResult(objects=len(objects), allow_empty=allow_empty)
     findings += check_structure(objects)
-    with translate_errors():
-        simulated = client.indices.simulate_index_template(
-            name=PREDICTIONS_INDEX_PATTERN.replace("*", "validate")
-        )
-        caps = client.field_caps(
-            index=PREDICTIONS_INDEX_PATTERN,
-            fields="*",
-            ignore_unavailable=True,
-            allow_no_indices=True,
-        )
+    simulated = client.indices.simulate_index_template(
+        name=PREDICTIONS_INDEX_PATTERN.replace("*", "validate")
+    )
+    caps = client.field_caps(
+        index=PREDICTIONS_INDEX_PATTERN,
+        fields="*",
+        ignore_unavailable=True,
+        allow_no_indices=True,
+    )
     catalog = catalog_from(simulated["template"]["mappings"], dict(caps))
 
     def search(index: str, body: dict) -> dict:
         """One panel's, control's or rule's search; a partial answer (some shards could
         not run it, which Kibana only warns about) is a refusal like a failed one."""
-        with translate_errors():
-            answer = dict(client.search(index=index, **body, allow_no_indices=True))
+        answer = dict(client.search(index=index, **body, allow_no_indices=True))
         refused = shard_failure(answer)
         if refused:
             raise ClusterError(refused)

@@ -8,10 +8,11 @@ another.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from mlmon.analysis.dimensions import describe
+from mlmon.analysis.result import TraceReport
 
 
 @dataclass
@@ -31,21 +32,21 @@ def num(value: float | None, digits: int = 3) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
-def filters(slice_filters: dict[str, str] | None) -> str:
+def filters(slice_filters: Mapping[str, str] | None) -> str:
     return describe(slice_filters.items()) if slice_filters else ""
 
 
-def subtitle(report: dict[str, Any]) -> str:
-    window = report.get("window", {})
-    version = f" {report['version']}" if report.get("version") else ""
+def subtitle(report: TraceReport) -> str:
+    window = report.window
+    version = f" {report.version}" if report.version else ""
     return (
-        f"model {report.get('model')}{version}, window {window.get('start')} .. "
-        f"{window.get('end')}, baseline {report.get('baseline', {}).get('description')}"
+        f"model {report.model}{version}, window {window.start} .. "
+        f"{window.end}, baseline {report.baseline.description}"
     )
 
 
-def tables(report: dict[str, Any]) -> list[Table]:
-    metric = report["overall"]["metric"]
+def tables(report: TraceReport) -> list[Table]:
+    metric = report.overall.metric
     out = []
     causes = Table(
         "Root causes",
@@ -53,24 +54,22 @@ def tables(report: dict[str, Any]) -> list[Table]:
         empty="none found",
         key="root_causes",
     )
-    for i, cause in enumerate(report["root_causes"], 1):
+    for i, cause in enumerate(report.root_causes, 1):
         causes.rows.append(
-            [str(i), cause["kind"], cause["feature"], filters(cause["slice"]), cause["evidence"]]
+            [str(i), cause.kind, cause.feature, filters(cause.slice), cause.evidence]
         )
     out.append(causes)
 
-    overall = report["overall"]
+    overall = report.overall
     summary = Table("Overall", ["metric", "current", "baseline"])
-    for name, value in overall["metrics"].items():
-        mark = " (estimated)" if overall.get("estimated") and name == metric else ""
-        current = overall["current"] if name == metric else value
-        before = overall["baseline"] if name == metric else overall["baseline_metrics"].get(name)
-        before_mark = " (estimated)" if overall.get("baseline_estimated") and name == metric else ""
+    for name, value in overall.metrics.items():
+        mark = " (estimated)" if overall.estimated and name == metric else ""
+        current = overall.current if name == metric else value
+        before = overall.baseline if name == metric else overall.baseline_metrics.get(name)
+        before_mark = " (estimated)" if overall.baseline_estimated and name == metric else ""
         summary.rows.append([name + mark, num(current), num(before) + before_mark])
-    summary.rows.append(["predictions", f"{overall['count']:,}", f"{overall['baseline_count']:,}"])
-    summary.rows.append(
-        ["with actuals", f"{overall['labelled']:,}", f"{overall['baseline_labelled']:,}"]
-    )
+    summary.rows.append(["predictions", f"{overall.count:,}", f"{overall.baseline_count:,}"])
+    summary.rows.append(["with actuals", f"{overall.labelled:,}", f"{overall.baseline_labelled:,}"])
     out.append(summary)
 
     slices = Table(
@@ -79,16 +78,16 @@ def tables(report: dict[str, Any]) -> list[Table]:
         empty="no slice changed significantly",
         key="slices",
     )
-    for s in report["slices"]:
+    for s in report.slices:
         slices.rows.append(
             [
-                filters(s["filters"]),
-                num(s["current"]),
-                num(s["baseline"]) + _baseline_note(s.get("baseline_from")),
-                pct(s["volume_share"]),
-                f"{s['impact']:.4f}",
-                f"{s['arize_impact']:.4f}",
-                f"{s['p_value']:.1e}",
+                filters(s.filters),
+                num(s.current),
+                num(s.baseline) + _baseline_note(s.baseline_from),
+                pct(s.volume_share),
+                f"{s.impact:.4f}",
+                f"{s.arize_impact:.4f}",
+                f"{s.p_value:.1e}",
             ]
         )
     out.append(slices)
@@ -98,41 +97,41 @@ def tables(report: dict[str, Any]) -> list[Table]:
         ["feature", "missing", "baseline missing", "unseen", "out of range", "issues"],
         key="quality",
     )
-    for q in report["quality"]:
-        if q["issues"] or q["missing_rate"] or q["unseen_rate"] or q["out_of_range_rate"]:
+    for q in report.quality:
+        if q.issues or q.missing_rate or q.unseen_rate or q.out_of_range_rate:
             quality.rows.append(
                 [
-                    q["feature"],
-                    pct(q["missing_rate"]),
-                    pct(q["baseline_missing_rate"]),
-                    pct(q["unseen_rate"]),
-                    pct(q["out_of_range_rate"]),
-                    ", ".join(q["issues"]) or "ok",
+                    q.feature,
+                    pct(q.missing_rate),
+                    pct(q.baseline_missing_rate),
+                    pct(q.unseen_rate),
+                    pct(q.out_of_range_rate),
+                    ", ".join(q.issues) or "ok",
                 ]
             )
     out.append(quality)
 
     for title, rows, key in (
-        ("Feature drift", report["drift"], "drift"),
-        ("Prediction drift", report.get("prediction_drift", []), "prediction_drift"),
+        ("Feature drift", report.drift, "drift"),
+        ("Prediction drift", report.prediction_drift, "prediction_drift"),
     ):
         drift = Table(title, ["feature", "PSI", "JS", "test", "p (adjusted)", "drifted"], key=key)
         for d in rows:
             drift.rows.append(
                 [
-                    d["feature"],
-                    f"{d['psi']:.3f}",
-                    f"{d['js']:.3f}",
-                    d["test"] + (f" D={d['ks']:.3f}" if "ks" in d else ""),
-                    f"{d['p_adjusted']:.1e}",
-                    "yes" if d["drifted"] else "no",
+                    d.feature,
+                    f"{d.psi:.3f}",
+                    f"{d.js:.3f}",
+                    d.test + (f" D={d.ks:.3f}" if d.ks is not None else ""),
+                    f"{d.p_adjusted:.1e}",
+                    "yes" if d.drifted else "no",
                 ]
             )
         out.append(drift)
 
     latency = Table("Latency by version (ms)", ["version", "measure", "p50", "p95", "p99", metric])
-    metric_by_version = report["latency"].get("metric_by_version", {})
-    for version, measures in sorted(report["latency"].get("by_version", {}).items()):
+    metric_by_version = report.latency.metric_by_version
+    for version, measures in sorted(report.latency.by_version.items()):
         for measure, values in sorted(measures.items()):
             latency.rows.append(
                 [
@@ -151,31 +150,31 @@ def tables(report: dict[str, Any]) -> list[Table]:
         ["from", "predictions", "current", "cumulative", "sliding"],
         key="timeline",
     )
-    for point in report["timeline"]:
+    for point in report.timeline:
         timeline.rows.append(
             [
-                point["start"][:16].replace("T", " "),
-                f"{point['count']:,}",
-                num(point["current"]),
-                num(point["cumulative"]),
-                num(point["sliding"]),
+                point.start[:16].replace("T", " "),
+                f"{point.count:,}",
+                num(point.current),
+                num(point.cumulative),
+                num(point.sliding),
             ]
         )
     out.append(timeline)
     return out
 
 
-def notes(report: dict[str, Any]) -> list[str]:
-    out = list(report.get("notes", []))
-    if report["overall"].get("note"):
-        out.append(report["overall"]["note"])
-    for finding in report["latency"].get("findings", [])[1:]:  # the first is in the headline
-        out.append(finding["evidence"])
-    events = report.get("events_file")
-    if events and (events["invalid"] or events["unjoined_actuals"]):
+def notes(report: TraceReport) -> list[str]:
+    out = list(report.notes)
+    if report.overall.note:
+        out.append(report.overall.note)
+    for finding in report.latency.findings[1:]:  # the first is in the headline
+        out.append(finding.evidence)
+    events = report.events_file
+    if events and (events.invalid or events.unjoined_actuals):
         out.append(
-            f"{events['path']}: {events['invalid']} invalid lines skipped, "
-            f"{events['unjoined_actuals']} actuals without their prediction"
+            f"{events.path}: {events.invalid} invalid lines skipped, "
+            f"{events.unjoined_actuals} actuals without their prediction"
         )
     return out
 

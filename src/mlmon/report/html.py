@@ -8,9 +8,10 @@ distributions of drifted features (baseline against current).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
-from typing import Any
 
+from mlmon.analysis.result import TimelinePoint, TraceReport
 from mlmon.report import content
 
 BLUE, ORANGE, GREY, GREEN = "#2f6db5", "#e07b28", "#9aa0a6", "#3a9d5d"
@@ -38,10 +39,12 @@ def _legend(items: list[tuple[str, str]]) -> str:
     return f'<div class="legend">{spans}</div>'
 
 
-def line_chart(points: list[dict[str, Any]], metric: str) -> str:
+def line_chart(points: Sequence[TimelinePoint], metric: str) -> str:
     """The metric per bucket, cumulative and sliding, on a 0..max axis."""
     series = [("current", BLUE), ("cumulative", GREY), ("sliding", ORANGE)]
-    values = [p[name] for p in points for name, _ in series if p.get(name) is not None]
+    values = [
+        getattr(p, name) for p in points for name, _ in series if getattr(p, name) is not None
+    ]
     if len(points) < 2 or not values:
         return ""
     width, height, pad = 1000, 260, 40
@@ -62,13 +65,15 @@ def line_chart(points: list[dict[str, Any]], metric: str) -> str:
             f'<text x="2" y="{y + 4:.1f}" font-size="11">{value:.2f}</text>'
         )
     for name, color in series:
-        coords = [xy(i, p[name]) for i, p in enumerate(points) if p.get(name) is not None]
+        coords = [
+            xy(i, getattr(p, name)) for i, p in enumerate(points) if getattr(p, name) is not None
+        ]
         parts.append(
             f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(coords)}"/>'
         )
     for i in (0, len(points) // 2, len(points) - 1):
         x = pad + i * (width - 2 * pad) / (len(points) - 1)
-        label = escape(points[i]["start"][:16].replace("T", " "))
+        label = escape(points[i].start[:16].replace("T", " "))
         parts.append(f'<text x="{x - 50:.1f}" y="{height - 10}" font-size="11">{label}</text>')
     parts.append("</svg>")
     return _legend(
@@ -101,41 +106,39 @@ def paired_bars(rows: list[tuple[str, float | None, float | None]], labels: tupl
     return _legend([(labels[0], GREY), (labels[1], BLUE)]) + "".join(parts)
 
 
-def _charts(report: dict[str, Any], key: str) -> str:
-    metric = report["overall"]["metric"]
+def _charts(report: TraceReport, key: str) -> str:
+    metric = report.overall.metric
     if key == "timeline":
-        return line_chart(report["timeline"], metric)
+        return line_chart(report.timeline, metric)
     if key == "slices":
-        rows = [
-            (content.filters(s["filters"]), s["baseline"], s["current"]) for s in report["slices"]
-        ]
+        rows = [(content.filters(s.filters), s.baseline, s.current) for s in report.slices]
         return paired_bars(rows, (f"baseline {metric}", f"current {metric}"))
     if key in ("drift", "prediction_drift"):
         out = []
-        for d in report.get(key, []):
-            if not d["drifted"] or "distribution" not in d:
+        for d in report.drift if key == "drift" else report.prediction_drift:
+            if not d.drifted:
                 continue
-            dist = d["distribution"]
-            rows = list(zip(dist["buckets"], dist["baseline"], dist["current"], strict=False))
+            dist = d.distribution
+            rows = list(zip(dist.buckets, dist.baseline, dist.current, strict=False))
             rows.sort(key=lambda r: -max(r[1], r[2]))
-            out.append(f"<h3>{escape(d['feature'])}: share per bucket</h3>")
+            out.append(f"<h3>{escape(d.feature)}: share per bucket</h3>")
             out.append(paired_bars(rows, ("baseline share", "current share")))
         return "".join(out)
     if key == "quality":
         rows = [
-            (f"{q['feature']} missing", q["baseline_missing_rate"], q["missing_rate"])
-            for q in report["quality"]
-            if q["issues"]
+            (f"{q.feature} missing", q.baseline_missing_rate, q.missing_rate)
+            for q in report.quality
+            if q.issues
         ]
         return paired_bars(rows, ("baseline rate", "current rate")) if rows else ""
     return ""
 
 
-def render_html(report: dict[str, Any]) -> str:
+def render_html(report: TraceReport) -> str:
     body = [
-        f"<h1>mlmon trace: {escape(str(report['model']))}</h1>",
+        f"<h1>mlmon trace: {escape(report.model)}</h1>",
         f'<div class="sub">{escape(content.subtitle(report))}</div>',
-        f'<div class="headline">{escape(report["headline"])}</div>',
+        f'<div class="headline">{escape(report.headline)}</div>',
     ]
     for note in content.notes(report):
         body.append(f'<p class="note">{escape(note)}</p>')
@@ -153,6 +156,6 @@ def render_html(report: dict[str, Any]) -> str:
         body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>mlmon trace: {escape(str(report['model']))}</title>"
+        f"<title>mlmon trace: {escape(report.model)}</title>"
         f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>\n"
     )

@@ -1,32 +1,33 @@
 """Render a trace report as text (rich), JSON, Markdown or HTML.
 
-All formats but JSON render :func:`mlmon.report.content.tables`; JSON is the
-report dict itself (the stable keys of ARCHITECTURE), with NaN never written.
+All formats but JSON render :func:`mlmon.report.content.tables`; JSON is
+:func:`mlmon.analysis.result.to_json` of the report (the stable keys of
+ARCHITECTURE), with NaN never written.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from mlmon.analysis.result import TraceReport, to_json
 from mlmon.report import content
 from mlmon.report.html import render_html
 
 
-def render_json(report: dict[str, Any]) -> str:
-    return json.dumps(report, indent=2, allow_nan=False, default=str) + "\n"
+def render_json(report: TraceReport) -> str:
+    return json.dumps(to_json(report), indent=2, allow_nan=False, default=str) + "\n"
 
 
 def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(report: dict[str, Any]) -> str:
-    lines = [f"# mlmon trace: {report['model']}", "", f"_{content.subtitle(report)}_", ""]
-    lines += [f"**{report['headline']}**", ""]
+def render_markdown(report: TraceReport) -> str:
+    lines = [f"# mlmon trace: {report.model}", "", f"_{content.subtitle(report)}_", ""]
+    lines += [f"**{report.headline}**", ""]
     for note in content.notes(report):
         lines.append(f"> {note}")
     for table in content.tables(report):
@@ -41,10 +42,10 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_text(report: dict[str, Any], console: Console) -> None:
+def render_text(report: TraceReport, console: Console) -> None:
     """The terminal report: the answer first, then the evidence."""
     console.print(f"[bold]mlmon trace[/bold] {content.subtitle(report)}")
-    console.print(f"[bold]{report['headline']}[/bold]")
+    console.print(f"[bold]{report.headline}[/bold]")
     for note in content.notes(report):
         console.print(f"[yellow]note:[/yellow] {note}")
     for table in content.tables(report):
@@ -68,7 +69,7 @@ def render_text(report: dict[str, Any], console: Console) -> None:
         console.print(rich_table)
 
 
-def render(report: dict[str, Any], fmt: str) -> str:
+def render(report: TraceReport, fmt: str) -> str:
     """Text for a file (``text`` renders without colour)."""
     if fmt == "json":
         return render_json(report)

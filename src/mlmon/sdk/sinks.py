@@ -18,16 +18,8 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from mlmon.errors import MlmonError, UsageError
+from mlmon.errors import MlmonError, SinkError, UsageError
 from mlmon.es.settings import ConnectionSettings
-
-
-class SinkError(Exception):
-    """A send failed; ``delivered`` leading events of the batch did get through."""
-
-    def __init__(self, message: str, *, delivered: int = 0) -> None:
-        super().__init__(message)
-        self.delivered = delivered
 
 
 @dataclass

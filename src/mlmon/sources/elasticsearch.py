@@ -27,8 +27,8 @@ from mlmon.analysis.source import (
     Scope,
     ScoreHistogram,
 )
-from mlmon.errors import ClusterError
-from mlmon.es.client import shard_failure, translate_errors, with_backoff
+from mlmon.errors import ClusterError, ClusterNotFound
+from mlmon.es.client import shard_failure, with_backoff
 from mlmon.schema.event import model_indices
 
 PERCENTS = (50.0, 95.0, 99.0)
@@ -190,12 +190,14 @@ class ElasticsearchSource:
         *,
         task: Task = "classification",
         positive: str | None = None,
+        index: str | None = None,
     ) -> None:
+        """``index``: the predictions index pattern, when the caller already made it."""
         self.client = client
         self.scope = scope
         self.task = task
         self.positive = positive
-        self.index = model_indices("predictions", scope.model)
+        self.index = index or model_indices("predictions", scope.model)
         self.requests = 0  # searches sent (each _msearch body counts its searches)
         self.sampled = 0  # of those, estimated on a random sample
         self._total: int | None = None
@@ -203,20 +205,19 @@ class ElasticsearchSource:
     def _search(self, aggs: dict[str, Any]) -> dict[str, Any]:
         self.requests += 1
         client = self.client.options(request_timeout=ANALYSIS_TIMEOUT)
-        with translate_errors():
-            answer = with_backoff(
-                lambda: (
-                    client.search(
-                        index=self.index,
-                        size=0,
-                        query=scope_query(self.scope),
-                        aggs=aggs,
-                        track_total_hits=True,
-                        allow_no_indices=True,
-                        ignore_unavailable=True,
-                    ).body
-                )
+        answer = with_backoff(
+            lambda: (
+                client.search(
+                    index=self.index,
+                    size=0,
+                    query=scope_query(self.scope),
+                    aggs=aggs,
+                    track_total_hits=True,
+                    allow_no_indices=True,
+                    ignore_unavailable=True,
+                ).body
             )
+        )
         refused = shard_failure(answer)
         if refused:  # counts from some shards only would be silently wrong
             raise ClusterError(f"search over {self.index}: {refused}")
@@ -226,6 +227,9 @@ class ElasticsearchSource:
         found = self._search(
             {"all": {"filter": {"match_all": {}}, "aggs": stats_aggs(self.task, self.positive)}}
         )
+        if "aggregations" not in found:  # no index matches: no traffic yet, or retention
+            self._total = 0
+            return Stats()
         self._total = found["aggregations"]["all"]["doc_count"]
         return parse_stats(found["aggregations"]["all"], self.task)
 
@@ -261,12 +265,9 @@ class ElasticsearchSource:
         client = self.client.options(request_timeout=ANALYSIS_TIMEOUT)
         responses: list[dict[str, Any]] = []
         step = 2 * MSEARCH_BATCH  # header and body lines per search
-        with translate_errors():
-            for start in range(0, len(body), step):
-                part = body[start : start + step]
-                responses += with_backoff(lambda p=part: client.msearch(searches=p).body)[
-                    "responses"
-                ]
+        for start in range(0, len(body), step):
+            part = body[start : start + step]
+            responses += with_backoff(lambda p=part: client.msearch(searches=p).body)["responses"]
         out: list[dict[SliceKey, Stats] | None] = []
         for request, response in zip(requests, responses, strict=True):
             if "error" in response:
@@ -410,14 +411,20 @@ class ElasticsearchSource:
         return out or None
 
     def field_kinds(self, prefixes: Sequence[str] = ("features.*", "tags.*")) -> dict[str, str]:
-        """field → "keyword" or "double" for the model's features and tags, from the mapping."""
-        with translate_errors():
+        """field → "keyword" or "double" for the model's features and tags, from the mapping.
+
+        No index at all (no traffic yet, or retention removed it) is no fields: the
+        node answers that with a 404 despite ``allow_no_indices``.
+        """
+        try:
             mapping = self.client.indices.get_field_mapping(
                 index=self.index,
                 fields=",".join(prefixes),
                 allow_no_indices=True,
                 ignore_unavailable=True,
             ).body
+        except ClusterNotFound:
+            return {}
         kinds: dict[str, str] = {}
         for index in mapping.values():
             for field, spec in index.get("mappings", {}).items():

@@ -14,16 +14,12 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-from mlmon.errors import MlmonError
+from mlmon.errors import StackError
 
 #: Pinned: the newest 8.x that Maven Central served when this was written.
 ES_VERSION = "8.19.21"
 ES_ARTIFACT = f"org.elasticsearch.distribution.integ-test-zip:elasticsearch:{ES_VERSION}:zip"
 MIN_JAVA = 17
-
-
-class StackError(MlmonError):
-    """The local stack could not be set up or started."""
 
 
 def home_dir(base: Path) -> Path:

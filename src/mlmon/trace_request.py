@@ -1,10 +1,13 @@
-"""Wiring for ``mlmon trace``: arguments → sources, dimensions and settings → report.
+"""A trace request, resolved: arguments → sources, dimensions and settings → report.
 
-The analysis (:mod:`mlmon.analysis.trace`) is pure over sources; this module
-does the I/O choices: which backend (Elasticsearch, or pandas over
-``--events FILE``), which baseline (a registered profile, another window, or
-another version), which dimensions (the profile's features on its bins, or
-the index mapping with baseline-quantile bins) and which positive class.
+Named for what it holds (:class:`TraceRequest` and :func:`run`, which
+resolves one), so it does not read as a second copy of the analysis: that is
+:mod:`mlmon.analysis.trace`, pure over sources. This module makes the I/O
+choices: which backend (Elasticsearch, or pandas over ``--events FILE``),
+which baseline (a registered profile, another window, or another version),
+which dimensions (the profile's features on its bins, or the index mapping
+with baseline-quantile bins) and which positive class. The model name is
+checked by the caller (the CLI's ``--model``, the monitors' parser).
 """
 
 from __future__ import annotations
@@ -16,12 +19,12 @@ from typing import Any
 
 from mlmon.analysis.dimensions import Dimension, from_fields, from_profile
 from mlmon.analysis.metrics import METRICS, default_metric, task_of
+from mlmon.analysis.result import BaselineInfo, EventsFile, TraceReport
 from mlmon.analysis.source import ProfileSource, Scope, Source
-from mlmon.analysis.trace import TraceSettings, trace
-from mlmon.analysis.window import BaselineSpec, Window, auto_interval, parse_baseline, parse_window
+from mlmon.analysis.trace import Subject, TraceSettings, trace
+from mlmon.analysis.window import BaselineSpec, auto_interval, parse_baseline, parse_window
 from mlmon.baseline.profile import Profile
 from mlmon.errors import UsageError
-from mlmon.schema.event import validate_model_name
 
 Say = Callable[[str], None]
 
@@ -32,7 +35,7 @@ class TraceRequest:
     window: str
     baseline: str
     version: str | None = None
-    metric: str | None = None
+    metric: str | None = None  # None: the profile's task's default
     events: Path | None = None
     positive: str | None = None
     settings: TraceSettings = field(default_factory=TraceSettings)
@@ -50,9 +53,8 @@ def positive_label(profile: Profile | None, override: str | None) -> str | None:
 
 def run(
     request: TraceRequest, *, client_factory: Callable[[], Any], say: Say = lambda _: None
-) -> dict[str, Any]:
+) -> TraceReport:
     """Resolve everything the request names, then trace. Usage errors name the argument."""
-    validate_model_name(request.model)
     window = parse_window(request.window)
     spec = parse_baseline(request.baseline)
     if request.metric and request.metric not in METRICS:
@@ -79,7 +81,11 @@ def run(
     positive = positive_label(profile, request.positive)
     scope = Scope(request.model, request.version, window.start, window.end)
 
-    make = _frame_factory(request, profile) if request.events else _es_factory(client)
+    loaded = None
+    if request.events:
+        loaded, make = _frame_factory(request, profile)
+    else:
+        make = _es_factory(client, request.model)
     current = make(scope, task, positive)
     baseline_source = _baseline(spec, scope, profile, make, task, positive)
     if spec.kind == "profile" and profile and profile.performance is None:
@@ -88,44 +94,46 @@ def run(
             f"--prediction-column to trace {metric}"
         )
 
-    dimensions, outputs = _dimensions(profile, current, baseline_source)
-    mismatched = kind_mismatches(profile, current.field_kinds()) if profile else []
-    settings = replace(request.settings, metric=metric)
-    service = make(replace(scope, version=None), task, positive)
-    describe = {
-        "model": request.model,
-        "version": request.version,
-        "window": window.to_dict(),
-        "baseline": _describe_baseline(spec, profile),
-        "backend": "pandas" if request.events else "elasticsearch",
-        "positive_label": positive,
-    }
+    kinds = current.field_kinds()
+    dimensions, outputs = _dimensions(profile, kinds, current, baseline_source)
+    mismatched = kind_mismatches(profile, kinds) if profile else []
+    notes = ()
     if mismatched:
         names = ",".join(mismatched)
-        describe["notes"] = [
+        notes = (
             f"{', '.join(mismatched)}: numbers in the profile but text in the events, so their "
             f"numeric slices and drift are unreliable; re-register the baseline with "
-            f"--categorical {names}"
-        ]
-    loaded = getattr(current, "loaded", None)
-    if loaded is not None:
-        describe["events_file"] = {
-            "path": str(request.events),
-            "lines": loaded.lines,
-            "invalid": loaded.invalid,
-            "unjoined_actuals": loaded.unjoined_actuals,
-            "first_errors": loaded.errors,
-        }
+            f"--categorical {names}",
+        )
+    subject = Subject(
+        model=request.model,
+        version=request.version,
+        window=window,
+        baseline=_describe_baseline(spec, profile),
+        backend="pandas" if request.events else "elasticsearch",
+        positive_label=positive,
+        notes=notes,
+        events_file=EventsFile(
+            path=str(request.events),
+            lines=loaded.lines,
+            invalid=loaded.invalid,
+            unjoined_actuals=loaded.unjoined_actuals,
+            first_errors=tuple(loaded.errors),
+        )
+        if loaded is not None
+        else None,
+    )
     return trace(
         current,
         baseline_source,
+        subject=subject,
+        metric=metric,
         dimensions=dimensions,
         outputs=outputs,
         quality_features=[d.name for d in dimensions if d.field.startswith("features.")],
         interval=auto_interval(window.seconds),
-        settings=settings,
-        service=service,
-        describe=describe,
+        settings=request.settings,
+        service=make(replace(scope, version=None), task, positive),
         say=say,
     )
 
@@ -139,28 +147,35 @@ def kind_mismatches(profile: Profile, kinds: dict[str, str]) -> list[str]:
     )
 
 
-def _describe_baseline(spec: BaselineSpec, profile: Profile | None) -> dict[str, Any]:
-    out: dict[str, Any] = {"kind": spec.kind, "description": spec.describe()}
-    if spec.kind == "profile" and profile:
-        out.update(name=profile.name, profile_id=profile.profile_id, rows=profile.rows)
-    if spec.window:
-        out.update(spec.window.to_dict())
-    if spec.version:
-        out["version"] = spec.version
-    return out
-
-
-def _es_factory(client: Any) -> Callable[[Scope, str, str | None], Source]:
-    from mlmon.sources.elasticsearch import ElasticsearchSource
-
-    return lambda scope, task, positive: ElasticsearchSource(
-        client, scope, task=task, positive=positive
+def _describe_baseline(spec: BaselineSpec, profile: Profile | None) -> BaselineInfo:
+    named = spec.kind == "profile" and profile is not None
+    return BaselineInfo(
+        kind=spec.kind,
+        description=spec.describe(),
+        name=profile.name if named else None,
+        profile_id=profile.profile_id if named else None,
+        rows=profile.rows if named else None,
+        start=spec.window.start if spec.window else None,
+        end=spec.window.end if spec.window else None,
+        version=spec.version or None,
     )
 
 
-def _frame_factory(
-    request: TraceRequest, profile: Profile | None
-) -> Callable[[Scope, str, str | None], Source]:
+Factory = Callable[[Scope, str, str | None], Source]
+
+
+def _es_factory(client: Any, model: str) -> Factory:
+    from mlmon.schema.event import model_indices
+    from mlmon.sources.elasticsearch import ElasticsearchSource
+
+    index = model_indices("predictions", model)  # once per trace, for every source
+    return lambda scope, task, positive: ElasticsearchSource(
+        client, scope, task=task, positive=positive, index=index
+    )
+
+
+def _frame_factory(request: TraceRequest, profile: Profile | None) -> tuple[Any, Factory]:
+    """The file's load counts (for the report) and a factory of sources over its frame."""
     from mlmon.sources.frame import FrameSource, load_events
 
     assert request.events is not None
@@ -171,11 +186,9 @@ def _frame_factory(
         )
 
     def make(scope: Scope, task: str, positive: str | None) -> Source:
-        source = FrameSource(loaded.frame, scope, task=task, positive=positive)
-        source.loaded = loaded  # type: ignore[attr-defined]
-        return source
+        return FrameSource(loaded.frame, scope, task=task, positive=positive)
 
-    return make
+    return loaded, make
 
 
 def _baseline(
@@ -196,19 +209,16 @@ def _baseline(
         if spec.version == scope.version:
             raise UsageError(f"--baseline version:{spec.version} is the version being traced")
         other = replace(scope, version=spec.version)
-    source = make(other, task, positive)
-    if not source.overall().n:
-        raise UsageError(
-            f"the baseline ({spec.describe()}) has no predictions for model {scope.model!r}"
-        )
-    return source
+    return make(other, task, positive)  # trace() says so if it has no predictions
 
 
 def _dimensions(
-    profile: Profile | None, current: Any, baseline: Source
+    profile: Profile | None, kinds: dict[str, str], current: Any, baseline: Source
 ) -> tuple[list[Dimension], list[Dimension]]:
-    """Features (and tags) to slice by, and the model outputs for prediction drift."""
-    kinds = current.field_kinds()
+    """Features (and tags) to slice by, and the model outputs for prediction drift.
+
+    ``kinds``: the window's field kinds (``current.field_kinds()``, asked once per trace).
+    """
     tags = {f: k for f, k in kinds.items() if f.startswith("tags.")}
     if profile is not None:
         dims = from_profile(profile)
@@ -223,7 +233,9 @@ def _dimensions(
             for name, feature in profile.outputs.items()
         ]
         return [d for d in dims if d.kind == "categorical" or d.edges], outputs
-    reference = baseline if hasattr(baseline, "quantiles") else current
+    # Without a profile the baseline is another window or version of the same traffic,
+    # so it can answer quantiles (a ProfileSource never gets here).
+    reference = baseline
     numeric = [f for f, k in kinds.items() if k == "double"]
     quantiles = reference.quantiles([*numeric, "prediction.score"])
     dims = from_fields(kinds, quantiles)
@@ -240,4 +252,4 @@ def _dimensions(
     return [d for d in dims if d.kind == "categorical" or d.edges], outputs
 
 
-__all__ = ["TraceRequest", "Window", "positive_label", "run"]
+__all__ = ["TraceRequest", "positive_label", "run"]
