@@ -184,6 +184,7 @@ def setup(security: bool) -> None:
     The templates are the JSON files in pipelines/elasticsearch; the roles
     (mlmon_writer, mlmon_reader, mlmon_retention) are in its security/ folder.
     """
+    from mlmon.es.setup import daily_indices
     from mlmon.es.setup import setup as install
 
     client = _client(check_features=False)  # setup checks the node itself
@@ -198,10 +199,11 @@ def setup(security: bool) -> None:
         for action in install_security(client):
             console.print(f"  security  {action}")
     console.print(f"Elasticsearch {result.node.version}: templates ready.")
-    if result.daily_indices:
+    daily = daily_indices(client)
+    if daily:
         console.print(
-            f"{len(result.daily_indices)} daily indices from mlmon 0.1 (for example "
-            f"{result.daily_indices[0]}) cost a shard each. New events go to monthly indices; "
+            f"{len(daily)} daily indices from mlmon 0.1 (for example "
+            f"{daily[0]}) cost a shard each. New events go to monthly indices; "
             "the daily ones are still read, and `mlmon retention apply` deletes them by their "
             "day. To free their shards sooner, see 'Migrating from daily indices' in the README."
         )

@@ -36,6 +36,9 @@ def test_retention_deletes_only_periods_past_the_cutoff(es, model):
     es.indices.create(index=legacy_daily)  # as mlmon 0.1 wrote them
     names = set(es.indices.get(index=f"mlmon-predictions-{model}-*"))
     assert {old_index, legacy_daily} <= names
+    told = run_mlmon("setup")  # an administrator hears of the daily indices left to migrate
+    assert told.returncode == 0, told.stderr
+    assert "daily indices from mlmon 0.1" in told.stdout and "Migrating" in told.stdout
 
     dry = run_mlmon("retention", "apply", "--older-than", "30d", "--model", model, "--dry-run")
     assert dry.returncode == 0, dry.stderr

@@ -31,8 +31,6 @@ class TemplateChange:
 class SetupResult:
     node: NodeInfo
     changes: tuple[TemplateChange, ...]
-    #: Daily indices written by mlmon 0.1, still read and expired, worth migrating.
-    daily_indices: tuple[str, ...] = ()
 
 
 def load_templates(folder: Path | None = None) -> dict[str, dict[str, dict]]:
@@ -65,11 +63,15 @@ def setup(client: Elasticsearch) -> SetupResult:
                 "(manage_index_templates)"
             ) from error
         raise
-    return SetupResult(node=node, changes=tuple(changes), daily_indices=_daily_indices(client))
+    return SetupResult(node=node, changes=tuple(changes))
 
 
-def _daily_indices(client: Elasticsearch) -> tuple[str, ...]:
-    """mlmon 0.1's one-index-per-day names (each a shard; the layout is monthly now)."""
+def daily_indices(client: Elasticsearch) -> tuple[str, ...]:
+    """mlmon 0.1's one-index-per-day names (each a shard; the layout is monthly now).
+
+    Listing needs ``view_index_metadata``: only ``mlmon setup`` (an administrator)
+    asks, never the writers that install templates on their way.
+    """
     names = client.indices.get(
         index="mlmon-predictions-*,mlmon-actuals-*,mlmon-deadletter-*",
         allow_no_indices=True,
