@@ -20,6 +20,7 @@ from mlmon.analysis import drift as drift_module
 from mlmon.analysis import quality as quality_module
 from mlmon.analysis import stats as st
 from mlmon.analysis.dimensions import Dimension, describe
+from mlmon.analysis.evidence import EvidenceSettings, gather
 from mlmon.analysis.metrics import (
     CLASSIFICATION_METRICS,
     REGRESSION_METRICS,
@@ -97,6 +98,24 @@ def _slice_json(s: ScoredSlice, metric: str) -> dict[str, Any]:
         "labelled": int(sample_size(s.current, metric)),
         "p_value": s.p_value,
         "significant": s.significant,
+        **_residual_json(s),
+    }
+
+
+def _residual_json(s: ScoredSlice) -> dict[str, Any]:
+    """What is left of a reported slice once other slices are removed (it is ranked on it)."""
+    r = s.residual
+    if r is None:
+        return {}
+    return {
+        "residual": {
+            "impact": r.impact,
+            "current": _finite(r.metric_current),
+            "baseline": _finite(r.metric_baseline),
+            "labelled": int(r.current.labelled or r.current.scored),
+            "p_value": r.p_value,
+            "without": [dict(k) for k in r.excluded],
+        }
     }
 
 
@@ -295,15 +314,32 @@ def trace(
         for d, answer in zip(dimensions, singles_before, strict=False)
         if answer is not None
     }
+    called = result.called if result else []
+    evidence = gather(
+        called,
+        dimensions,
+        fetch,
+        overall_current=overall_current,
+        overall_baseline=overall_baseline,
+        baseline_buckets=baseline_buckets,
+        settings=EvidenceSettings(
+            alpha=settings.drift.alpha,
+            psi=settings.drift.psi,
+            missing_rise=settings.quality.missing_rise,
+            unseen_rise=settings.quality.unseen_rise,
+        ),
+    )
     report["root_causes"] = explain(
-        result.called if result else [],
+        called,
         metric=metric,
+        evidence=evidence,
         drift=report["drift"],
         quality=report["quality"],
         baseline_buckets=baseline_buckets,
-        baseline_total=overall_baseline.n,
         categorical={d.name for d in dimensions if d.kind == "categorical"},
     )
+    for row, cause in zip(report["slices"], report["root_causes"], strict=False):
+        row["cause"] = {k: cause[k] for k in ("kind", "feature", "evidence")}
 
     say("service level")
     service = service or current
@@ -361,7 +397,10 @@ def headline(report: dict[str, Any], settings: TraceSettings) -> str:
     if causes:
         first = causes[0]
         where = first["slice"] or {"feature": first["feature"]}
-        head += f" Top cause: {first['kind']} ({describe(where.items())})."
+        if first["kind"] == "unexplained":
+            head += f" Top slice: {describe(where.items())}, cause unexplained."
+        else:
+            head += f" Top cause: {first['kind']} ({describe(where.items())})."
         if len(causes) > 1:
             head += f" {len(causes) - 1} more below."
     else:

@@ -62,9 +62,7 @@ def usage_from_charges(rng: np.random.Generator, charges: np.ndarray) -> np.ndar
 
 def draw_churn(rng: np.random.Generator, n: int) -> pd.DataFrame:
     plan = _pick(rng, PLANS, [0.35, 0.3, 0.2, 0.15], n)
-    charges = np.round(
-        np.array([PLAN_CHARGES[p] for p in plan]) * rng.lognormal(0.0, 0.15, n), 2
-    )
+    charges = np.round(np.array([PLAN_CHARGES[p] for p in plan]) * rng.lognormal(0.0, 0.15, n), 2)
     return pd.DataFrame(
         {
             "region": _pick(rng, CHURN_REGIONS, [0.25, 0.2, 0.2, 0.2, 0.15], n),
