@@ -126,6 +126,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--top", type=int, default=5)
     parser.add_argument("--json", type=Path, help="Also write every row here.")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="Keep the loaded models and their files, listed in this JSON file, and reuse "
+        "them on the next run with the same file (to trace the same data before and after "
+        "a change); delete them with --forget.",
+    )
+    parser.add_argument("--forget", action="store_true", help="Delete the models --keep lists.")
     args = parser.parse_args(argv)
 
     from mlmon.es.client import connect
@@ -133,13 +141,30 @@ def main(argv: list[str] | None = None) -> int:
 
     client = connect()
     setup(client)
+    kept = json.loads(args.keep.read_text()) if args.keep and args.keep.exists() else {}
+    if args.forget:
+        for entry in kept.values():
+            forget(client, entry["name"])
+        args.keep.unlink()
+        return 0
     out: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
+        folder = args.keep.parent if args.keep else Path(tmp)
         for scenario in args.scenario or SCENARIOS:
             started = time.perf_counter()
-            name, path, truth = load(
-                client, scenario, Path(tmp), events=args.events, seed=args.seed
-            )
+            if scenario in kept:
+                name, path, truth = (
+                    kept[scenario]["name"],
+                    Path(kept[scenario]["events"]),
+                    kept[scenario]["truth"],
+                )
+            else:
+                name, path, truth = load(
+                    client, scenario, folder, events=args.events, seed=args.seed
+                )
+                if args.keep:
+                    kept[scenario] = {"name": name, "events": str(path), "truth": truth}
+                    args.keep.write_text(json.dumps(kept, indent=2, default=str))
             loaded = time.perf_counter() - started
             try:
                 print(f"\n## {scenario}  (truth: {truth_line(truth)}; loaded in {loaded:.0f} s)")
@@ -171,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
                         }
                     )
             finally:
-                forget(client, name)
+                if not args.keep:
+                    forget(client, name)
     if args.json:
         args.json.write_text(json.dumps(out, indent=2, default=str) + "\n")
     return 0

@@ -195,8 +195,14 @@ def _feature(
     family: int,
     settings: EvidenceSettings,
 ) -> FeatureTest | None:
-    counts_now = _counts(now or {}, key, dimension.name)
     counts_before = _counts(before, key, dimension.name)
+    # Buckets the baseline's slice lacks but its whole had are left out of the comparison: a
+    # profile drops cross cells under ten rows, and a bucket it dropped is not a shift.
+    counts_now = {
+        bucket: n
+        for bucket, n in _counts(now or {}, key, dimension.name).items()
+        if bucket in counts_before or bucket == MISSING or not seen.get(bucket)
+    }
     total_now, total_before = sum(counts_now.values()), sum(counts_before.values())
     if total_now < settings.min_count or total_before < settings.min_count:
         return None

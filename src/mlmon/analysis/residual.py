@@ -102,7 +102,7 @@ def select(
 
     def measure(group: Sequence[Candidate], reported: Sequence[SliceKey]) -> dict:
         nonlocal requests
-        excluded = {c.key: tuple(dict.fromkeys([*reported, *causes[c.key]]).keys()) for c in group}
+        excluded = {c.key: _outermost([*reported, *causes[c.key]]) for c in group}
         own = [_request(c.key, excluded[c.key], by_name) for c in group]
         now, before = fetch(own)
         requests += len(own)
@@ -163,6 +163,13 @@ def _concentrated(
         if theirs - mine_change >= min_change and theirs >= CONCENTRATED * mine_change:
             out.append(other.key)
     return tuple(out)
+
+
+def _outermost(keys: Sequence[SliceKey]) -> tuple[SliceKey, ...]:
+    """The slices to remove, without those inside another one (``pub-01 ∧ mobile`` goes with
+    ``pub-01``): fewer filters, and a profile's cells are not subtracted twice."""
+    unique = list(dict.fromkeys(keys))
+    return tuple(k for k in unique if not any(o != k and set(o) < set(k) for o in unique))
 
 
 def _request(
@@ -272,6 +279,5 @@ def _blame(
         if set(key) <= set(c.key):
             return key
     inside = causes[c.key]
-    for key in [*(k for k in inside if k in shown), *inside, *shown]:
-        return key
-    return residual.excluded[0] if residual.excluded else c.key
+    order = [*(k for k in inside if k in shown), *inside, *shown, *residual.excluded]
+    return order[0] if order else c.key

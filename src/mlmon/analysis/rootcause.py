@@ -152,7 +152,7 @@ def _verdict(
             f"traffic moved into the slice: {_share_text(test, s.key)}. {where} has {perf}.",
         )
     if ev and ev.share and ev.share.moved_up:
-        feature = s.key[0][0]
+        feature = _most_moved(ev) or s.key[0][0]
         return cause(
             "drift",
             feature,
@@ -190,6 +190,12 @@ def _verdict(
         f"{where} has {perf}, but the evidence does not separate a data, drift or label "
         f"cause: {'; '.join(reasons)}.",
     )
+
+
+def _most_moved(ev: SliceEvidence) -> str | None:
+    """The condition whose share of the rest of the slice grew most (significant or not)."""
+    ratios = [(t.now / t.before if t.before else float("inf"), n) for n, t in ev.conditions]
+    return max(ratios)[1] if ratios else None
 
 
 def _tested(ev: SliceEvidence | None) -> list[str]:
