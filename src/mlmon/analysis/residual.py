@@ -6,8 +6,9 @@ rows are removed from it (negative filters on both backends):
 - the slices already reported, so a shadow of an earlier cause (the crosses
   that are mostly ``scammeds.com`` again) does not fill the list;
 - the significant slices that overlap S and are distinctly worse than it
-  (their drop is 1.5 × S's and ``min_change`` more): the concentrated causes a
-  broad slice merely contains. A numeric bin holding 85 % of traffic that
+  (their drop is 1.5 × S's and ``min_change`` more), or that lie inside S and
+  carry 80 % of its impact: the concentrated causes a broad slice merely
+  contains. A numeric bin holding 85 % of traffic that
   holds two incidents is left with nothing once they are out.
 
 Slices are then ranked by the impact of what remains (share × change of the
@@ -36,6 +37,7 @@ from mlmon.analysis.metrics import Stats, change_pvalue, degradation, metric_val
 from mlmon.analysis.source import BucketRequest
 
 Fetch = Callable[[Sequence[BucketRequest]], tuple[list, list]]
+Inside = Callable[[SliceKey, SliceKey], bool]
 #: Profiles keep crosses of up to this many features.
 PROFILE_CROSS_DEPTH = 3
 #: A slice is a concentrated cause inside S when its drop is this many times S's (and
@@ -67,6 +69,7 @@ class Candidate(Protocol):
     baseline: Stats | None
     metric_current: float
     metric_baseline: float
+    impact: float
     significant: bool
     baseline_from: str
 
@@ -91,12 +94,20 @@ def select(
     alpha: float,
     family: int,
     top_k: int,
+    inside: Inside = lambda narrow, broad: set(broad) < set(narrow),
+    explained_share: float = 0.8,
 ) -> Selection:
-    """Greedy residual ranking of the significant candidates (see module docstring)."""
+    """Greedy residual ranking of the significant candidates (see module docstring).
+
+    ``inside(narrow, broad)``: whether one slice's rows lie within another's (by
+    key, or by a cross the search counted).
+    """
     by_name = {d.name: d for d in dimensions}
     pool = [c for c in candidates if c.significant]
     change = {c.key: degradation(c.metric_baseline, c.metric_current, metric) for c in pool}
-    causes = {c.key: _concentrated(c, pool, change, min_change) for c in pool}
+    causes = {
+        c.key: _concentrated(c, pool, change, min_change, inside, explained_share) for c in pool
+    }
     support = sample_size(overall_current, metric) or 1.0
     requests = 0
 
@@ -149,9 +160,15 @@ def select(
 
 
 def _concentrated(
-    s: Candidate, pool: Sequence[Candidate], change: dict[SliceKey, float], min_change: float
+    s: Candidate,
+    pool: Sequence[Candidate],
+    change: dict[SliceKey, float],
+    min_change: float,
+    inside: Inside,
+    explained_share: float,
 ) -> tuple[SliceKey, ...]:
-    """Significant slices that may overlap S, are not broader than it, and are clearly worse."""
+    """Significant slices that may overlap S, are not broader than it, and are clearly worse,
+    or that lie inside S and carry most of its impact (``scammeds.com`` in ``pharmacy ∧ CA``)."""
     mine = dict(s.key)
     out = []
     for other in pool:
@@ -160,7 +177,13 @@ def _concentrated(
         if any(name in mine and mine[name] != bucket for name, bucket in other.key):
             continue  # same feature, another bucket: disjoint
         mine_change, theirs = change[s.key], change[other.key]
-        if theirs - mine_change >= min_change and theirs >= CONCENTRATED * mine_change:
+        worse = theirs - mine_change >= min_change and theirs >= CONCENTRATED * mine_change
+        carries = (
+            other.impact >= explained_share * s.impact > 0
+            and other.current.n < s.current.n
+            and inside(other.key, s.key)
+        )
+        if worse or carries:
             out.append(other.key)
     return tuple(out)
 

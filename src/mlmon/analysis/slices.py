@@ -58,6 +58,7 @@ class SliceSettings:
     max_depth: int = 3
     prune: bool = True
     pool: int = 5  # significant slices considered for the report: top_k × pool by impact
+    explained_share: float = 0.8  # a slice inside S with this share of S's impact explains S
     # Crosses over more rows than this are estimated on a random sample of about
     # ``sample_rows`` rows, then the leading candidates are counted again exactly.
     sample_above: int = 500_000
@@ -241,6 +242,8 @@ def search(
         alpha=settings.alpha,
         family=family,
         top_k=settings.top_k,
+        inside=lambda narrow, broad: _inside(narrow, broad, found),
+        explained_share=settings.explained_share,
     )
     levels.append(selection.requests)
     by_key = {s.key: s for s in marked}
@@ -315,6 +318,18 @@ def _rescore_exactly(
                 fallback=fallback,
             )
     return set(leaders), len(requests)
+
+
+def _inside(narrow: SliceKey, broad: SliceKey, found: dict[SliceKey, ScoredSlice]) -> bool:
+    """Narrow's rows lie within broad's: its key extends broad's, or the cross of the two
+    (a slice the search scored) holds ≥ 95 % of narrow."""
+    combined = {*broad, *narrow}
+    if len({name for name, _ in combined}) != len(combined):
+        return False  # one feature, two values: disjoint
+    if combined == set(narrow):
+        return True
+    cross, small = found.get(tuple(sorted(combined))), found.get(narrow)
+    return cross is not None and small is not None and cross.current.n >= 0.95 * small.current.n
 
 
 def _mark(s: ScoredSlice, family: int, settings: SliceSettings) -> ScoredSlice:
