@@ -135,7 +135,9 @@ def test_segment_drift_moves_one_region_above_the_training_range_only(traffic):
     south = frame["region"] == incidents.SURCHARGE_REGION
     hit = south & late(frame, incidents.START)
     above = frame["monthly_charges"] > reference["monthly_charges"].max()
-    assert above[hit].mean() > 0.5 and above[~south].sum() == 0
+    assert above[hit].mean() > 0.2 and above[~hit].mean() < 0.01
+    top_decile = reference["monthly_charges"].quantile(0.9)
+    assert frame.loc[hit, "monthly_charges"].median() > top_decile
     assert _psi(reference["monthly_charges"], frame["monthly_charges"]) < 0.2  # globally small
     assert np.corrcoef(frame["monthly_charges"], frame["data_usage_gb"])[0, 1] > 0.9
     assert accuracy(frame[hit]) < accuracy(frame[south & ~hit]) - 0.1
