@@ -6,9 +6,9 @@ rows are removed from it (negative filters on both backends):
 - the slices already reported, so a shadow of an earlier cause (the crosses
   that are mostly ``scammeds.com`` again) does not fill the list;
 - the significant slices that overlap S and are distinctly worse than it
-  (their drop is 1.5 × S's and ``min_change`` more), or that lie inside S and
-  carry 80 % of its impact: the concentrated causes a broad slice merely
-  contains. A numeric bin holding 85 % of traffic that
+  (their drop is 1.5 × S's and ``min_change`` more), or that lie inside S,
+  carry 80 % of its impact and are ``min_change`` worse: the concentrated
+  causes a broad slice merely contains. A numeric bin holding 85 % of traffic that
   holds two incidents is left with nothing once they are out.
 
 Slices are then ranked by the impact of what remains (share × change of the
@@ -177,9 +177,11 @@ def _concentrated(
         if any(name in mine and mine[name] != bucket for name, bucket in other.key):
             continue  # same feature, another bucket: disjoint
         mine_change, theirs = change[s.key], change[other.key]
-        worse = theirs - mine_change >= min_change and theirs >= CONCENTRATED * mine_change
-        carries = (
-            other.impact >= explained_share * s.impact > 0
+        clearly = theirs - mine_change >= min_change
+        worse = clearly and theirs >= CONCENTRATED * mine_change
+        carries = (  # a piece as bad as S itself is not its cause: S is the simpler slice
+            clearly
+            and other.impact >= explained_share * s.impact > 0
             and other.current.n < s.current.n
             and inside(other.key, s.key)
         )
