@@ -25,6 +25,7 @@ from rich.progress import (
 from mlmon.errors import ClusterUnavailable, MlmonError, UsageError
 from mlmon.es.settings import ConnectionSettings
 from mlmon.report import FORMATS as REPORT_FORMATS
+from mlmon.simulate.scenarios import SCENARIOS
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -416,7 +417,7 @@ def join(model: str | None) -> None:
 @click.option(
     "--scenario",
     required=True,
-    type=click.Choice(["fraud-incident", "healthy", "gradual-drift", "label-issue"]),
+    type=click.Choice(list(SCENARIOS)),
     help="What to inject into the traffic.",
 )
 @click.option(
@@ -487,6 +488,15 @@ def simulate(
       healthy         nothing injected
       gradual-drift   amount grows steadily over the days
       label-issue     zip 94107's actuals come from a broken labeller
+      churn-segment-drift     (churn) bills shift above the training range in
+                              one region only; global drift stays under PSI 0.2
+      credit-two-incidents    (credit) an unseen employment type on mobile and
+                              income missing from the partner channel, at once
+      ads-overlapping-slices  (ads) one publisher's clicks double-fire; its
+                              traffic overlaps a bin holding 80% of traffic
+      churn-hard-slices       (churn) healthy, with slices as hard as in training
+    Other domains' training files have their own label column: churned,
+    defaulted or clicked (the truth file names it).
 
     \b
     Then:

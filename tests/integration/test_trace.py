@@ -90,6 +90,11 @@ def test_fraud_incident_top_slice_and_root_causes(scenario_models, folder):
     assert top["filters"].get("merchant_name") == "scammeds.com"
     assert set(top["filters"]) <= {"merchant_name", "state"}
     assert top["current"] < 0.2 and top["baseline"] > 0.9
+    assert top["cause"]["kind"] == "quality" and report["root_causes"][0]["slice"] == top["filters"]
+    for later in report["slices"][1:]:  # ranked without scammeds.com: not a piece of it again
+        assert later["filters"].get("merchant_name") != "scammeds.com"
+        assert {"merchant_name": "scammeds.com"} in later["residual"]["without"]
+        assert later["residual"]["labelled"] >= 100
     causes = {(c["kind"], c["feature"]) for c in report["root_causes"]}
     assert ("quality", "merchant_name") in causes  # unseen merchant
     assert ("quality", "account_age_days") in causes  # the NA spike

@@ -122,6 +122,14 @@ EXTRA = {
         f"latency.findings[].{k}"
         for k in ("version", "compared_with", "p95_ms", "baseline_p95_ms", "ratio", "evidence")
     ),
+    "root_causes[].tested",
+    *(f"{group}[].residual" for group in ("slices", "slices_considered")),
+    *(
+        f"{group}[].residual.{k}"
+        for group in ("slices", "slices_considered")
+        for k in ("impact", "current", "baseline", "labelled", "p_value", "without")
+    ),
+    *(f"slices[].cause{k}" for k in ("", ".kind", ".feature", ".evidence")),
     "headline",
     "stats",
     *(
@@ -171,6 +179,15 @@ OPTIONAL = {
     "latency.findings[].baseline_p95_ms",
     "latency.findings[].ratio",
     "latency.findings[].evidence",
+    # the verdict and residual of a reported slice; tested: only for a slice's cause
+    "root_causes[].tested",
+    *(f"{group}[].residual" for group in ("slices", "slices_considered")),
+    *(
+        f"{group}[].residual.{k}"
+        for group in ("slices", "slices_considered")
+        for k in ("impact", "current", "baseline", "labelled", "p_value", "without")
+    ),
+    *(f"slices[].cause{k}" for k in ("", ".kind", ".feature", ".evidence")),
 }
 
 #: Objects whose keys are data (feature names, metric names, versions, values), not schema.
@@ -186,6 +203,8 @@ DATA_KEYED = {
     "latency.metric_by_version",
     "quality[].top_unseen_values",
     "stats.slice_top_k",
+    "slices[].residual.without[]",
+    "slices_considered[].residual.without[]",
 }
 
 

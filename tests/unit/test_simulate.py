@@ -119,6 +119,75 @@ def test_label_issue_gives_one_zip_conflicting_labels_without_input_drift(traffi
         assert np.allclose(frame[column].fillna(-1), healthy[column].fillna(-1))
 
 
+def _psi(reference: pd.Series, current: pd.Series) -> float:
+    edges = np.unique(np.quantile(reference, np.arange(1, 10) / 10))
+    before = np.bincount(np.searchsorted(edges, reference, side="right"), minlength=10) + 0.5
+    now = np.bincount(np.searchsorted(edges, current, side="right"), minlength=10) + 0.5
+    before, now = before / before.sum(), now / now.sum()
+    return float(np.sum((now - before) * np.log(now / before)))
+
+
+def test_segment_drift_moves_one_region_above_the_training_range_only(traffic):
+    from mlmon.simulate import incidents
+
+    churn = traffic["churn-segment-drift"]
+    frame, reference = churn.frame, churn.reference
+    south = frame["region"] == incidents.SURCHARGE_REGION
+    hit = south & late(frame, incidents.START)
+    above = frame["monthly_charges"] > reference["monthly_charges"].max()
+    assert above[hit].mean() > 0.2 and above[~hit].mean() < 0.01
+    top_decile = reference["monthly_charges"].quantile(0.9)
+    assert frame.loc[hit, "monthly_charges"].median() > top_decile
+    assert _psi(reference["monthly_charges"], frame["monthly_charges"]) < 0.2  # globally small
+    assert np.corrcoef(frame["monthly_charges"], frame["data_usage_gb"])[0, 1] > 0.9
+    assert accuracy(frame[hit]) < accuracy(frame[south & ~hit]) - 0.1
+    assert churn.truth["injected"][0]["slice"] == {"region": "south"}
+
+
+def test_two_incidents_hit_two_segments(traffic):
+    from mlmon.simulate import incidents
+
+    credit = traffic["credit-two-incidents"]
+    frame = credit.frame
+    after = late(frame, incidents.START)
+    gig = frame["employment"] == "gig"
+    assert "gig" not in set(credit.reference["employment"])
+    assert set(frame.loc[gig, "channel"]) == {"mobile"} and not gig[~after].any()
+    mobile = (frame["channel"] == "mobile") & after
+    assert gig[mobile].mean() == pytest.approx(incidents.GIG_RATE, abs=0.04)
+    missing = frame["income"].isna()
+    partner = (frame["channel"] == "partner") & after
+    assert missing[partner].mean() == pytest.approx(0.85 + 0.15 * 0.04, abs=0.04)
+    assert missing[~partner].mean() < 0.06  # the few verified applicants, as in training
+    assert accuracy(frame[gig]) < 0.6 < 0.7 < accuracy(frame[~gig & ~partner])
+    kinds = [e["kind"] for e in credit.truth["injected"]]
+    assert kinds[:2] == ["unseen_category", "missing"]
+
+
+def test_overlapping_slices_break_one_publishers_labels_only(traffic):
+    ads = traffic["ads-overlapping-slices"]
+    frame = ads.frame
+    pub = frame["publisher"] == "pub-01"
+    assert pub.mean() == pytest.approx(0.17, abs=0.03)
+    assert (frame["prior_clicks"] == 0).mean() == pytest.approx(0.8, abs=0.02)
+    broken = pub & late(frame, 0.5)
+    assert accuracy(frame[broken]) < accuracy(frame[pub & ~late(frame, 0.5)]) - 0.3
+    assert accuracy(frame[~pub]) > 0.8
+    assert ads.truth["injected"][0]["kind"] == "label"
+
+
+def test_hard_slices_are_as_hard_as_in_training(traffic):
+    churn = traffic["churn-hard-slices"]
+    frame, reference = churn.frame, churn.reference
+    prepaid = frame["plan"] == "prepaid"
+    before = (reference["predicted"] == reference["churned"])[reference["plan"] == "prepaid"]
+    assert accuracy(frame[prepaid]) < 0.6 and before.mean() < 0.6
+    assert accuracy(frame[prepaid]) == pytest.approx(before.mean(), abs=0.04)
+    assert accuracy(frame) == pytest.approx(
+        float((reference["predicted"] == reference["churned"]).mean()), abs=0.02
+    )
+
+
 def test_bad_arguments_are_usage_errors():
     with pytest.raises(UsageError, match="unknown scenario"):
         build_traffic("meteor", events=1000, days=1, seed=1, end=END)

@@ -93,6 +93,29 @@ class SliceFinding:
     labelled: int
     p_value: float
     significant: bool
+    #: What is left of a reported slice once other slices are removed (it is ranked on it).
+    residual: ResidualFinding | None = field(default=None, metadata=OMIT_NONE)
+    #: The verdict of a reported slice (its root cause, in short).
+    cause: SliceCause | None = field(default=None, metadata=OMIT_NONE)
+
+
+@dataclass(frozen=True)
+class ResidualFinding:
+    """A slice's metric and impact with the slices in ``without`` filtered out of it."""
+
+    impact: float
+    current: float | None
+    baseline: float | None
+    labelled: int
+    p_value: float
+    without: tuple[Filters, ...]
+
+
+@dataclass(frozen=True)
+class SliceCause:
+    kind: str
+    feature: str
+    evidence: str
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,13 @@ shrink as a slice narrows) reaches the running top-K threshold, so the
 pruned search returns exactly the top-K of exhaustive enumeration
 (``SearchResult.top``).
 
-Then, for the reader: a broad slice whose drop a narrower slice inside it
-already carries (≥ 80 % of its impact) is folded into the narrower one
-(``pharmacy`` into ``scammeds.com``), and a piece of a listed slice that is
-no worse than it is left out. A cross the baseline cannot answer for (a
-profile keeps crosses with ≥ 10 labelled rows) is held to its weakest
-parent's baseline; a single slice absent from the baseline, to the overall.
+Then, for the reader, minimal explanations (:mod:`mlmon.analysis.residual`):
+a significant slice is reported only if its drop stays significant once the
+slices already reported, and the distinctly worse significant slices that
+overlap it, are removed from it; the reported slices are ranked by what is
+left. A cross the baseline cannot answer for (a profile keeps crosses with
+≥ 10 labelled rows) is held to its weakest parent's baseline; a single
+slice absent from the baseline, to the overall.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from mlmon.analysis.metrics import (
     metric_value,
     sample_size,
 )
+from mlmon.analysis.residual import Residual, select
 from mlmon.analysis.source import BucketRequest
 
 Fetch = Callable[[Sequence[BucketRequest]], tuple[list, list]]
@@ -53,7 +55,8 @@ class SliceSettings:
     top_k: int = 10
     max_depth: int = 3
     prune: bool = True
-    explained_share: float = 0.8  # a narrower slice with this share of the impact replaces it
+    pool: int = 5  # significant slices considered for the report: top_k × pool by impact
+    explained_share: float = 0.8  # a slice inside S with this share of S's impact explains S
     # Crosses over more rows than this are estimated on a random sample of about
     # ``sample_rows`` rows, then the leading candidates are counted again exactly.
     sample_above: int = 500_000
@@ -73,6 +76,7 @@ class ScoredSlice:
     p_value: float
     baseline_from: str = "slice"  # "slice", "parent" (weakest parent's) or "overall"
     significant: bool = False
+    residual: Residual | None = None  # what is left of it once other slices are removed
 
     @property
     def depth(self) -> int:
@@ -125,8 +129,8 @@ def score(
 @dataclass
 class SearchResult:
     top: list[ScoredSlice]  # top-K by impact with the minimum support: what pruning preserves
-    ranked: list[ScoredSlice]  # the same after folding explained slices and pieces
-    called: list[ScoredSlice]  # of those, the significant ones
+    ranked: list[ScoredSlice]  # the reported slices, then the others not explained by them
+    called: list[ScoredSlice]  # reported: significant on their own residual, in residual order
     scored: int  # slices scored (the Bonferroni family)
     requests: int  # bucket requests sent to each source
     levels: list[int]  # requests per level
@@ -233,12 +237,33 @@ def search(
         (s for s in eligible() if s.key not in estimated), key=lambda s: (-s.impact, s.depth, s.key)
     )
     family = max(scored, 1)
-    marked = [_mark(s, family, settings, metric, alpha) for s in ranked_all[: settings.top_k * 3]]
+    marked = [
+        _mark(s, family, settings, metric, alpha)
+        for s in ranked_all[: settings.top_k * settings.pool]
+    ]
     top = marked[: settings.top_k]
-    explained = _explained(marked, found, settings.explained_share)
-    kept = _fold_pieces([s for s in marked if s.key not in explained], metric, settings.min_change)
-    ranked = kept[: settings.top_k]
-    called = [s for s in kept if s.significant][: settings.top_k]
+    selection = select(
+        marked,
+        dimensions,
+        fetch,
+        overall_current=overall_current,
+        overall_baseline=overall_baseline,
+        metric=metric,
+        min_change=settings.min_change,
+        min_support=settings.min_support,
+        alpha=alpha,
+        family=family,
+        top_k=settings.top_k,
+        inside=lambda narrow, broad: _inside(narrow, broad, found),
+        explained_share=settings.explained_share,
+    )
+    levels.append(selection.requests)
+    by_key = {s.key: s for s in marked}
+    called = [replace(by_key[key], residual=residual) for key, residual in selection.reported]
+    reported = {s.key for s in called}
+    others = [s for s in marked if s.key not in reported and s.key not in selection.explained]
+    ranked = (called + others)[: settings.top_k]
+    explained = selection.explained
     return SearchResult(
         top=top,
         ranked=ranked,
@@ -308,60 +333,16 @@ def _rescore_exactly(
     return set(leaders), len(requests)
 
 
-def _explained(
-    candidates: Sequence[ScoredSlice], found: dict[SliceKey, ScoredSlice], share: float
-) -> dict[SliceKey, SliceKey]:
-    """Broad slices whose drop a narrower slice inside them already carries.
-
-    ``merchant_category=pharmacy`` drops because ``merchant_name=scammeds.com``
-    (a pharmacy) fails: the narrower slice holds at least ``share`` of the
-    broad one's impact, so the broad one adds nothing to act on. R is inside
-    A when R's key extends A's, or when the cross A∧R holds ≥ 95 % of R (a
-    cross the search scored). Returns broad key → the narrower key.
-    """
-    out: dict[SliceKey, SliceKey] = {}
-    for broad in candidates:
-        if broad.impact <= 0:
-            continue
-        for narrow in candidates:
-            if narrow.key == broad.key or not narrow.significant:
-                continue
-            if narrow.impact < share * broad.impact or narrow.current.n >= broad.current.n:
-                continue
-            if _inside(narrow, broad, found):
-                out[broad.key] = narrow.key
-                break
-    return out
-
-
-def _inside(narrow: ScoredSlice, broad: ScoredSlice, found: dict[SliceKey, ScoredSlice]) -> bool:
-    combined = {*broad.key, *narrow.key}
+def _inside(narrow: SliceKey, broad: SliceKey, found: dict[SliceKey, ScoredSlice]) -> bool:
+    """Narrow's rows lie within broad's: its key extends broad's, or the cross of the two
+    (a slice the search scored) holds ≥ 95 % of narrow."""
+    combined = {*broad, *narrow}
     if len({name for name, _ in combined}) != len(combined):
         return False  # one feature, two values: disjoint
-    if combined == set(narrow.key):
-        return True  # narrow's conditions include broad's
-    cross = found.get(tuple(sorted(combined)))
-    return cross is not None and cross.current.n >= 0.95 * narrow.current.n
-
-
-def _fold_pieces(
-    ranked: Sequence[ScoredSlice], metric: str, min_change: float
-) -> list[ScoredSlice]:
-    """Leave out a slice that is a piece of one ranked above it and no worse than it.
-
-    ``scammeds.com ∧ zip_code < 10190`` under ``scammeds.com`` with the same
-    accuracy says nothing new; a piece that is clearly worse than its parent
-    (by ``min_change``) stays, since it narrows the cause down.
-    """
-    kept: list[ScoredSlice] = []
-    for s in ranked:
-        parent = next((k for k in kept if set(k.key) < set(s.key)), None)
-        if parent is not None:
-            extra = degradation(parent.metric_current, s.metric_current, metric)
-            if not (math.isfinite(extra) and extra >= min_change):
-                continue
-        kept.append(s)
-    return kept
+    if combined == set(narrow):
+        return True
+    cross, small = found.get(tuple(sorted(combined))), found.get(narrow)
+    return cross is not None and small is not None and cross.current.n >= 0.95 * small.current.n
 
 
 def _mark(

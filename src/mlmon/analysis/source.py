@@ -22,6 +22,8 @@ from mlmon.baseline.profile import BucketPerformance, FeatureProfile, Profile
 
 #: Score histogram resolution: 100 bins of width 0.01 on [0, 1].
 SCORE_BINS = 100
+#: Rows where every (dimension, bucket) condition holds: a slice a backend can filter on.
+Conjunction = tuple[tuple[Dimension, str], ...]
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,9 @@ class BucketRequest:
     dimensions: tuple[Dimension, ...]
     keep: tuple[frozenset[str] | None, ...] | None = None
     sample: int | None = None
+    #: Rows in any of these slices are left out ("the slice without what is already
+    #: explained"); each is a conjunction of (dimension, bucket) conditions.
+    exclude: tuple[Conjunction, ...] = ()
 
     def kept(self, index: int) -> frozenset[str] | None:
         return self.keep[index] if self.keep else None
@@ -119,6 +124,9 @@ class ProfileSource:
     def buckets(self, requests: Sequence[BucketRequest]) -> list[dict[SliceKey, Stats] | None]:
         answers: list[dict[SliceKey, Stats] | None] = []
         for request in requests:
+            if request.exclude:  # a profile keeps no rows to leave out: it cannot answer
+                answers.append(None)
+                continue
             if len(request.dimensions) > 1:
                 answers.append(self._cross_buckets(request))
                 continue

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mlmon.analysis import drift as drift_module
 from mlmon.analysis import quality as quality_module
 from mlmon.analysis import stats as st
 from mlmon.analysis.dimensions import Dimension, describe
+from mlmon.analysis.evidence import EvidenceSettings, gather
 from mlmon.analysis.latency import service_level
 from mlmon.analysis.metrics import (
     CLASSIFICATION_METRICS,
@@ -36,7 +37,9 @@ from mlmon.analysis.result import (
     ExplainedSlice,
     Latency,
     Overall,
+    ResidualFinding,
     SearchStats,
+    SliceCause,
     SliceFinding,
     TimelinePoint,
     TraceReport,
@@ -123,6 +126,22 @@ def _slice_finding(s: ScoredSlice, metric: str) -> SliceFinding:
         labelled=int(sample_size(s.current, metric)),
         p_value=s.p_value,
         significant=s.significant,
+        residual=_residual(s),
+    )
+
+
+def _residual(s: ScoredSlice) -> ResidualFinding | None:
+    """What is left of a reported slice once other slices are removed (it is ranked on it)."""
+    r = s.residual
+    if r is None:
+        return None
+    return ResidualFinding(
+        impact=r.impact,
+        current=finite(r.metric_current),
+        baseline=finite(r.metric_baseline),
+        labelled=int(r.current.labelled or r.current.scored),
+        p_value=r.p_value,
+        without=tuple(dict(k) for k in r.excluded),
     )
 
 
@@ -233,13 +252,28 @@ def trace(
         for d, answer in zip(dimensions, singles_before, strict=False)
         if answer is not None
     }
+    called = result.called if result else []
+    evidence = gather(
+        called,
+        dimensions,
+        fetch,
+        overall_current=overall_current,
+        overall_baseline=overall_baseline,
+        baseline_buckets=baseline_buckets,
+        settings=EvidenceSettings(
+            alpha=settings.alpha,
+            psi=settings.drift.psi,
+            missing_rise=settings.quality.missing_rise,
+            unseen_rise=settings.quality.unseen_rise,
+        ),
+    )
     root_causes = explain(
-        result.called if result else [],
+        called,
         metric=metric,
+        evidence=evidence,
         drift=drift,
         quality=quality,
         baseline_buckets=baseline_buckets,
-        baseline_total=overall_baseline.n,
         categorical={d.name for d in dimensions if d.kind == "categorical"},
     )
 
@@ -261,7 +295,10 @@ def trace(
         events_file=subject.events_file,
         overall=overall,
         timeline=timeline,
-        slices=tuple(_slice_finding(s, metric) for s in result.called) if result else (),
+        slices=tuple(
+            replace(_slice_finding(s, metric), cause=SliceCause(c.kind, c.feature, c.evidence))
+            for s, c in zip(called, root_causes, strict=False)
+        ),
         slices_considered=tuple(_slice_finding(s, metric) for s in result.ranked) if result else (),
         slices_explained=tuple(
             ExplainedSlice(dict(broad), dict(narrow)) for broad, narrow in result.explained.items()
@@ -383,7 +420,10 @@ def headline(
     if root_causes:
         first = root_causes[0]
         where = first.slice or {"feature": first.feature}
-        head += f" Top cause: {first.kind} ({describe(where.items())})."
+        if first.kind == "unexplained":
+            head += f" Top slice: {describe(where.items())}, cause unexplained."
+        else:
+            head += f" Top cause: {first.kind} ({describe(where.items())})."
         if len(root_causes) > 1:
             head += f" {len(root_causes) - 1} more below."
     else:

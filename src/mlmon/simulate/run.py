@@ -43,6 +43,7 @@ REGIONS = {
     "OH": "us-central",
 }
 TRAINING_ROWS = 40_000
+DOMAIN_TRAINING_ROWS = 20_000  # churn, credit, ads: smaller worlds, faster to train
 
 
 @dataclass
@@ -50,6 +51,8 @@ class Traffic:
     frame: pd.DataFrame  # one row per prediction, with version, outcome, latency, actual
     reference: pd.DataFrame  # held-out training-period rows with the model's predictions
     truth: dict[str, Any]
+    features: tuple[str, ...] = FEATURES  # what the model sees, logged as features
+    label_column: str = "is_fraud"  # the actual's column in ``reference``
 
 
 def _window(end: datetime, days: float) -> tuple[datetime, float]:
@@ -66,6 +69,8 @@ def build_traffic(
     if events < 100 or days <= 0:
         raise UsageError("--events must be at least 100 and --days positive")
     scenario = sc.SCENARIOS[scenario_name]
+    if scenario.domain != "fraud":
+        return _domain_traffic(scenario, events=events, days=days, seed=seed, end=end, model=model)
     shops = merchants(seed)
     rng = np.random.default_rng([seed, 2])
     history = draw(rng, TRAINING_ROWS, shops)
@@ -82,20 +87,8 @@ def build_traffic(
     frame = draw(rng, events, shops)
     offsets = np.sort(rng.uniform(0.0, seconds, events))
     position = offsets / seconds
-    truth: dict[str, Any] = {
-        "scenario": scenario.name,
-        "description": scenario.description,
-        "model": model,
-        "seed": seed,
-        "events": events,
-        "days": days,
-        "start": format_timestamp(start),
-        "end": format_timestamp(end),
-        "injected": [],
-    }
-
-    def at(fraction: float) -> str:
-        return format_timestamp(start + timedelta(seconds=fraction * seconds))
+    truth = _truth(scenario, model=model, seed=seed, events=events, days=days, end=end)
+    at = _clock(start, seconds)
 
     if scenario.new_merchant:
         hit = (position >= sc.INCIDENT_START) & (rng.random(events) < sc.NEW_MERCHANT_SHARE)
@@ -179,6 +172,88 @@ def build_traffic(
         if rows.any():
             labels, scores = fitted.predict(frame.loc[rows])
             frame.loc[rows, "predicted"], frame.loc[rows, "score"] = labels, scores
+    _finish(frame, actual, rng, start=start, end=end, offsets=offsets, truth=truth)
+    return Traffic(frame=frame, reference=reference.drop(columns=["merchant_risk"]), truth=truth)
+
+
+def _truth(
+    scenario: sc.Scenario, *, model: str, seed: int, events: int, days: float, end: datetime
+) -> dict[str, Any]:
+    start, _ = _window(end, days)
+    return {
+        "scenario": scenario.name,
+        "description": scenario.description,
+        "model": model,
+        "seed": seed,
+        "events": events,
+        "days": days,
+        "start": format_timestamp(start),
+        "end": format_timestamp(end),
+        "injected": [],
+    }
+
+
+def _clock(start: datetime, seconds: float) -> Callable[[float], str]:
+    """A window fraction as a timestamp, for the truth's spans."""
+    return lambda fraction: format_timestamp(start + timedelta(seconds=fraction * seconds))
+
+
+def _domain_traffic(
+    scenario: sc.Scenario, *, events: int, days: float, seed: int, end: datetime, model: str
+) -> Traffic:
+    """A churn, credit or ads scenario: the same steps as fraud, another world and incident."""
+    from mlmon.simulate.incidents import INCIDENTS
+
+    domain, incident = INCIDENTS[scenario.name]
+    rng = np.random.default_rng([seed, 2])
+    history = domain.draw(rng, DOMAIN_TRAINING_ROWS)
+    history_labels = domain.label(rng, history)
+    cut = int(DOMAIN_TRAINING_ROWS * 0.75)
+    fitted = train(
+        history.iloc[:cut],
+        history_labels[:cut],
+        seed=seed,
+        categorical=domain.categorical,
+        numeric=domain.numeric,
+        classes=domain.classes,
+    )
+    reference = history.iloc[cut:].copy()
+    reference[domain.label_column] = history_labels[cut:]
+    reference["predicted"], reference["score"] = fitted.predict(reference)
+
+    start, seconds = _window(end, days)
+    frame = domain.draw(rng, events)
+    offsets = np.sort(rng.uniform(0.0, seconds, events))
+    truth = _truth(scenario, model=model, seed=seed, events=events, days=days, end=end)
+    truth.update(domain=domain.name, label_column=domain.label_column, classes=domain.classes)
+    actual, injected = incident(domain, frame, rng, offsets / seconds, _clock(start, seconds))
+    truth["injected"] += injected
+    frame["version"] = "v1"
+    frame["predicted"], frame["score"] = fitted.predict(frame)
+    _finish(frame, actual, rng, start=start, end=end, offsets=offsets, truth=truth)
+    return Traffic(
+        frame=frame,
+        reference=reference,
+        truth=truth,
+        features=domain.features,
+        label_column=domain.label_column,
+    )
+
+
+def _finish(
+    frame: pd.DataFrame,
+    actual: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    start: datetime,
+    end: datetime,
+    offsets: np.ndarray,
+    truth: dict[str, Any],
+) -> None:
+    """Actuals, timestamps, latencies and ids: what every scenario's rows need to be sent."""
+    events = len(frame)
+    model, name, seed = truth["model"], truth["scenario"], truth["seed"]
+    version = frame["version"].to_numpy()
     frame["actual"] = actual
     frame["timestamp"] = [start + timedelta(seconds=float(s)) for s in offsets]
     delay = rng.exponential(6 * 3600.0, events)
@@ -192,7 +267,7 @@ def build_traffic(
     frame["latency_inference"] = np.round(np.clip(inference, 0.5, None), 3)
     frame["latency_lookup"] = np.round(lookup, 3)
     frame["latency_total"] = np.round(frame["latency_inference"] + lookup + 1.0, 3)
-    frame["prediction_id"] = [f"{model}-{scenario.name}-{seed}-{i:08d}" for i in range(events)]
+    frame["prediction_id"] = [f"{model}-{name}-{seed}-{i:08d}" for i in range(events)]
     truth["injected"].append(
         {
             "kind": "late_actuals",
@@ -200,7 +275,6 @@ def build_traffic(
             "sent_before_prediction_share": sc.EARLY_ACTUALS,
         }
     )
-    return Traffic(frame=frame, reference=reference.drop(columns=["merchant_risk"]), truth=truth)
 
 
 @dataclass
@@ -210,8 +284,8 @@ class EmitResult:
     stats: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-def _features(row: Any) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in FEATURES}
+def _features(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in names}
 
 
 def emit(
@@ -239,6 +313,7 @@ def emit(
         for v in versions
     }
     result = EmitResult()
+    fraud = "state" in traffic.frame.columns  # the fraud world's tag; others log none
     try:
         for row in traffic.frame.itertuples(index=False):
             log = loggers[row.version]
@@ -250,7 +325,7 @@ def emit(
             if row.actual_first:
                 send_actual()
             log.prediction(
-                features=_features(row),
+                features=_features(row, traffic.features),
                 prediction=row.predicted,
                 score=float(row.score),
                 latency_ms={
@@ -258,7 +333,7 @@ def emit(
                     "inference": row.latency_inference,
                     "features": {"user_history": row.latency_lookup},
                 },
-                tags={"region": REGIONS.get(row.state, "other")},
+                tags={"region": REGIONS.get(row.state, "other")} if fraud else None,
                 prediction_id=row.prediction_id,
                 timestamp=row.timestamp,
             )

@@ -20,6 +20,9 @@ class Scenario:
     canary: bool = False  # v2 serves a share of traffic, much slower
     gradual_drift: bool = False  # amount grows steadily over the days
     label_issue: bool = False  # one zip code's actuals come from a broken labeller
+    #: "fraud", or another world (churn, credit, ads) whose incident is in
+    #: :mod:`mlmon.simulate.incidents` under the scenario's name
+    domain: str = "fraud"
 
 
 #: When the incident starts, as a fraction of the window (healthy before).
@@ -52,6 +55,32 @@ SCENARIOS = {
             "Actuals for zip code 94107 come from a broken labeller that gives the same "
             "inputs conflicting labels; the inputs do not drift.",
             label_issue=True,
+        ),
+        Scenario(
+            "churn-segment-drift",
+            "Churn model: a surcharge in the south pushes monthly_charges (and data_usage_gb, "
+            "which follows it) above the training range there only; the feature's global "
+            "drift stays under the PSI threshold and the south's accuracy falls.",
+            domain="churn",
+        ),
+        Scenario(
+            "credit-two-incidents",
+            "Credit model, two incidents at once: the mobile channel starts taking gig "
+            "workers (an employment type never seen in training) and the partner channel "
+            "stops sending income for most applications.",
+            domain="credit",
+        ),
+        Scenario(
+            "ads-overlapping-slices",
+            "Click model: pub-01's pixel double-fires (many non-clicks come back as clicks); "
+            "its traffic overlaps the prior_clicks bin that holds 80% of all traffic.",
+            domain="ads",
+        ),
+        Scenario(
+            "churn-hard-slices",
+            "Churn model, healthy: prepaid customers churn at random, as hard to predict as "
+            "in training; nothing changed, nothing must be called.",
+            domain="churn",
         ),
     )
 }

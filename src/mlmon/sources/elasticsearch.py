@@ -22,6 +22,7 @@ from mlmon.analysis.metrics import Stats, Task
 from mlmon.analysis.source import (
     SCORE_BINS,
     BucketRequest,
+    Conjunction,
     Percentiles,
     QualityCounts,
     Scope,
@@ -155,6 +156,14 @@ def keep_query(dimension: Dimension, keep: frozenset[str]) -> dict[str, Any]:
     return {"bool": {"should": should, "minimum_should_match": 1}}
 
 
+def exclude_clauses(exclude: Sequence[Conjunction]) -> list[dict[str, Any]]:
+    """``must_not`` clauses leaving out every row of each excluded slice."""
+    return [
+        {"bool": {"filter": [keep_query(d, frozenset((bucket,))) for d, bucket in conjunction]}}
+        for conjunction in exclude
+    ]
+
+
 def sample_probability(target: int | None, total: int) -> float | None:
     """``random_sampler`` takes p < 0.5 (or 1); sample only where it saves at least half."""
     if not target or total <= 0:
@@ -253,6 +262,8 @@ class ElasticsearchSource:
                 kept = request.kept(i)
                 if kept is not None and len(request.dimensions) > 1:
                     query["bool"]["filter"].append(keep_query(dimension, kept))
+            if request.exclude:
+                query["bool"]["must_not"] = exclude_clauses(request.exclude)
             p = sample_probability(request.sample, self.total()) if request.sample else None
             if p is not None:
                 self.sampled += 1

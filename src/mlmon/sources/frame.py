@@ -175,6 +175,7 @@ class FrameSource:
                 ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
                 mask &= column.isin([k for k, _ in ranked[: dimension.max_values]])
             keys.append(column.rename(f"k{i}"))
+        mask &= ~self._excluded(request)
         grouped = self.counts[mask].groupby([k[mask] for k in keys]).sum()
         out: dict[SliceKey, Stats] = {}
         for index, row in grouped.iterrows():
@@ -182,6 +183,16 @@ class FrameSource:
             named = zip(request.dimensions, labels, strict=False)
             key = tuple(sorted((d.name, str(v)) for d, v in named))
             out[key] = _to_stats(row)
+        return out
+
+    def _excluded(self, request: BucketRequest) -> pd.Series:
+        """Rows in any of the request's excluded slices (ES: ``bool.must_not``)."""
+        out = pd.Series(False, index=self.frame.index)
+        for conjunction in request.exclude:
+            inside = pd.Series(True, index=self.frame.index)
+            for dimension, bucket in conjunction:
+                inside &= bucket_column(self.frame, dimension) == bucket
+            out |= inside
         return out
 
     def timeline(self, interval: str) -> list[tuple[str, Stats]]:
