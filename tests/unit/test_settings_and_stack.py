@@ -8,7 +8,15 @@ import pytest
 
 from mlmon.errors import UsageError
 from mlmon.es.settings import DEFAULT_URL, ConnectionSettings
-from mlmon.stack.distribution import parse_java_version, render_config
+from mlmon.stack.distribution import StackError, jvm_options, parse_java_version, render_config
+from mlmon.stack.layout import (
+    cluster_nodes,
+    is_new_cluster,
+    ports_in_use,
+    prepare_folders,
+    single_node,
+)
+from mlmon.stack.process import members
 
 
 def test_defaults_and_environment():
@@ -57,6 +65,86 @@ def test_config_is_single_node_loopback_with_explicit_security():
     tls = render_config(port=1, data=Path("/d"), logs=Path("/l"), security=True, tls=True)
     assert "xpack.security.http.ssl.enabled: true" in tls
     assert "xpack.security.http.ssl.certificate_authorities: certs/ca/ca.crt" in tls
+
+
+def test_the_single_node_keeps_its_folders_and_heap():
+    layout = single_node(Path("/s"), Path("/s/es"), 9200)
+    assert (layout.config, layout.data, layout.logs) == (
+        Path("/s/es/config"),
+        Path("/s/data"),
+        Path("/s/logs"),
+    )
+    assert layout.pid_file == Path("/s/es.pid") and layout.heap_mb == 1024
+    assert jvm_options(layout.heap_mb) == "-Xms1024m\n-Xmx1024m\n"
+
+
+def _config(layout) -> str:
+    return render_config(
+        port=layout.port,
+        data=layout.data,
+        logs=layout.logs,
+        security=False,
+        discovery=layout.discovery,
+    )
+
+
+def test_cluster_nodes_find_each_other_on_loopback_with_their_own_folders():
+    stack_dir = Path("/var/lib/mlmon/stack-Nodes")
+    nodes = cluster_nodes(stack_dir, nodes=3, port=9220, bootstrap=True)
+    assert [n.port for n in nodes] == [9220, 9221, 9222]
+    assert [n.discovery.transport_port for n in nodes] == ["9420", "9421", "9422"]
+    assert len({n.data for n in nodes}) == len({n.logs for n in nodes}) == 3
+    assert all(n.data.is_relative_to(stack_dir) and n.heap_mb == 512 for n in nodes)
+    texts = [_config(n) for n in nodes]
+    for node, text in zip(nodes, texts, strict=True):
+        assert "discovery.type" not in text
+        assert "cluster.name: mlmon-stack-nodes" in text
+        assert f"node.name: {node.name}" in text
+        assert f"transport.port: {node.discovery.transport_port}\n" in text
+        assert (
+            'discovery.seed_hosts: ["127.0.0.1:9420", "127.0.0.1:9421", "127.0.0.1:9422"]' in text
+        )
+        assert "cluster.initial_master_nodes: [node-1, node-2, node-3]" in text
+        assert f"path.data: {node.data}" in text and "network.host: 127.0.0.1" in text
+    restart = cluster_nodes(stack_dir, nodes=3, port=9220, transport_port=9500, bootstrap=False)
+    assert [n.discovery.transport_port for n in restart] == ["9500", "9501", "9502"]
+    assert not any("initial_master_nodes" in _config(n) for n in restart)
+
+
+def test_cluster_ports_and_sizes_are_checked():
+    with pytest.raises(StackError, match="overlap"):
+        cluster_nodes(Path("/s"), nodes=3, port=9220, transport_port=9222, bootstrap=True)
+    with pytest.raises(StackError, match="--nodes"):
+        cluster_nodes(Path("/s"), nodes=12, port=9220, bootstrap=True)
+    import socket
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        taken = held.getsockname()[1]
+        nodes = cluster_nodes(Path("/s"), nodes=2, port=taken, transport_port=1, bootstrap=True)
+        assert taken in ports_in_use(nodes)
+
+
+def test_a_new_cluster_bootstraps_and_an_existing_one_does_not(tmp_path):
+    assert is_new_cluster(tmp_path)
+    home = tmp_path / "home"
+    (home / "config" / "jvm.options.d").mkdir(parents=True)
+    (home / "config" / "jvm.options").write_text("-Xss1m\n")
+    nodes = cluster_nodes(tmp_path, nodes=2, port=9220, bootstrap=True)
+    for node in nodes:
+        prepare_folders(node, home)
+        assert (node.config / "jvm.options").read_text() == "-Xss1m\n"
+    assert is_new_cluster(tmp_path)  # folders, but no data yet
+    (nodes[1].data / "_state").mkdir()
+    assert not is_new_cluster(tmp_path)
+
+
+def test_state_of_a_node_started_before_clusters_is_its_one_member():
+    legacy = {"url": "http://127.0.0.1:9200", "pid_file": "/s/es.pid", "launcher_pid": 7}
+    assert members(legacy) == [legacy]
+    state = {"url": "u", "members": [{"pid_file": "a"}, {"pid_file": "b"}]}
+    assert [m["pid_file"] for m in members(state)] == ["a", "b"]
 
 
 def _api_error(status: int, body: dict | None = None):

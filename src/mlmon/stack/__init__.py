@@ -1,6 +1,7 @@
 """A local Elasticsearch without Docker, for development, tests, demo and CI."""
 
 from mlmon.stack.distribution import ES_VERSION, StackError
-from mlmon.stack.node import NodeStatus, default_stack_dir, down, status, up
+from mlmon.stack.layout import default_stack_dir
+from mlmon.stack.node import NodeStatus, down, status, up
 
 __all__ = ["ES_VERSION", "NodeStatus", "StackError", "default_stack_dir", "down", "status", "up"]

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from mlmon.errors import StackError
@@ -107,20 +108,47 @@ def parse_java_version(text: str) -> int:
     return int(match.group(2) or 0) if major == 1 else major
 
 
-def render_config(*, port: int, data: Path, logs: Path, security: bool, tls: bool = False) -> str:
-    """elasticsearch.yml for a single dev node on loopback.
+@dataclass(frozen=True)
+class Discovery:
+    """How a node finds its cluster: alone (``single-node``), or through seed peers.
+
+    Peers are loopback transport ports; ``initial_masters`` bootstraps a new
+    cluster and is written only on its first start (Elasticsearch warns when
+    it stays set on a node that already belongs to a cluster).
+    """
+
+    cluster_name: str = "mlmon-local"
+    node_name: str = "mlmon-local"
+    transport_port: str = "9300-9399"
+    seed_ports: tuple[int, ...] = ()
+    initial_masters: tuple[str, ...] = ()
+
+
+SINGLE_NODE = Discovery()
+
+
+def render_config(
+    *,
+    port: int,
+    data: Path,
+    logs: Path,
+    security: bool,
+    tls: bool = False,
+    discovery: Discovery = SINGLE_NODE,
+) -> str:
+    """elasticsearch.yml for a dev node on loopback: a single node, or one of a cluster.
 
     Security is an explicit choice: off for development and tests, on only
     where a test exercises credentials.
     """
     lines = [
         "# Written by `mlmon stack up`; edits are overwritten.",
-        "cluster.name: mlmon-local",
-        "node.name: mlmon-local",
+        f"cluster.name: {discovery.cluster_name}",
+        f"node.name: {discovery.node_name}",
         "network.host: 127.0.0.1",
         f"http.port: {port}",
-        "transport.port: 9300-9399",
-        "discovery.type: single-node",
+        f"transport.port: {discovery.transport_port}",
+        *_discovery_lines(discovery),
         f"path.data: {data}",
         f"path.logs: {logs}",
         "# A laptop or CI disk may be nearly full; never go read-only mid-test.",
@@ -137,4 +165,20 @@ def render_config(*, port: int, data: Path, logs: Path, security: bool, tls: boo
     return "\n".join(lines) + "\n"
 
 
-JVM_OPTIONS = "-Xms1g\n-Xmx1g\n"
+def _discovery_lines(discovery: Discovery) -> list[str]:
+    if not discovery.seed_ports:
+        return ["discovery.type: single-node"]
+    seeds = ", ".join(f'"127.0.0.1:{port}"' for port in discovery.seed_ports)
+    lines = [f"discovery.seed_hosts: [{seeds}]"]
+    if discovery.initial_masters:
+        lines.append(f"cluster.initial_master_nodes: [{', '.join(discovery.initial_masters)}]")
+    return lines
+
+
+#: The single node's heap; a cluster's nodes get less each (see ``mlmon.stack.cluster``).
+DEFAULT_HEAP_MB = 1024
+
+
+def jvm_options(heap_mb: int = DEFAULT_HEAP_MB) -> str:
+    """A fixed heap (min = max), as Elastic recommends."""
+    return f"-Xms{heap_mb}m\n-Xmx{heap_mb}m\n"

@@ -21,15 +21,9 @@ import urllib3
 import yaml
 
 from mlmon.stack.distribution import StackError
-from mlmon.stack.node import (
-    _service_user,
-    _wait_healthy,
-    default_stack_dir,
-    down,
-    launch,
-    prepare_home,
-    tool_env,
-)
+from mlmon.stack.layout import default_stack_dir
+from mlmon.stack.node import down, launch, prepare_home
+from mlmon.stack.process import service_user, tool_env, wait_healthy
 
 
 @dataclass(frozen=True)
@@ -50,7 +44,7 @@ def _tool(
         capture_output=True,
         text=True,
         env=tool_env(stack_dir, home),
-        user=_service_user(stack_dir),
+        user=service_user(stack_dir),
         check=False,
     )
     if check and done.returncode != 0:
@@ -144,10 +138,10 @@ def up_secure(
     down(stack_dir)
     _keystore(stack_dir, home, password)
     _file_realm(stack_dir, home, roles or {}, users or {})
-    process = launch(stack_dir, home, port=port, url=url, security=True, tls=True, say=say)
-    _wait_healthy(url, process, stack_dir / "logs" / "console.log", check)
+    launcher = launch(stack_dir, home, port=port, url=url, security=True, tls=True, say=say)
+    wait_healthy(url, [(launcher, stack_dir / "logs" / "console.log")], check)
     return SecureNode(url, ca_certs, password, stack_dir)
 
 
-def down_secure(stack_dir: Path | None = None) -> int | None:
+def down_secure(stack_dir: Path | None = None) -> tuple[int, ...]:
     return down(stack_dir or default_stack_dir().with_name("stack-secure"))
