@@ -12,6 +12,7 @@ from mlmon.stack.distribution import StackError, jvm_options, parse_java_version
 from mlmon.stack.layout import (
     cluster_nodes,
     is_new_cluster,
+    mark_formed,
     ports_in_use,
     prepare_folders,
     single_node,
@@ -135,8 +136,9 @@ def test_a_new_cluster_bootstraps_and_an_existing_one_does_not(tmp_path):
     for node in nodes:
         prepare_folders(node, home)
         assert (node.config / "jvm.options").read_text() == "-Xss1m\n"
-    assert is_new_cluster(tmp_path)  # folders, but no data yet
     (nodes[1].data / "_state").mkdir()
+    assert is_new_cluster(tmp_path)  # a failed first start leaves files, and still bootstraps
+    mark_formed(tmp_path)
     assert not is_new_cluster(tmp_path)
 
 

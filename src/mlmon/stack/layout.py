@@ -6,7 +6,7 @@ distribution's own ``config``, ``<stack dir>/data`` and ``logs``, and
 each get ``<stack dir>/nodes/node-<i>/`` with a config, data and log folder of
 their own, consecutive HTTP ports from the URL's, explicit loopback transport
 ports (never the ``9300-9399`` range single nodes take the first free port of),
-and find each other through ``discovery.seed_hosts``. Pure: no processes here.
+and find each other through ``discovery.seed_hosts``. No processes here.
 """
 
 from __future__ import annotations
@@ -125,10 +125,22 @@ def cluster_nodes(
     return layouts
 
 
+def _formed_marker(stack_dir: Path) -> Path:
+    return stack_dir / "nodes" / "formed"
+
+
 def is_new_cluster(stack_dir: Path) -> bool:
-    """No node of this stack has data yet: the first start must bootstrap the cluster."""
-    folders = (stack_dir / "nodes").glob("node-*/data")
-    return not any(any(folder.iterdir()) for folder in folders if folder.is_dir())
+    """This stack's cluster never formed: its start must bootstrap it.
+
+    Not "the data folders are empty": a first start that failed leaves node
+    files behind, and a restart without initial masters would never elect one.
+    """
+    return not _formed_marker(stack_dir).is_file()
+
+
+def mark_formed(stack_dir: Path) -> None:
+    """Every node joined: later starts find the cluster in their data, not by bootstrap."""
+    _formed_marker(stack_dir).write_text("the cluster formed; restarts need no initial masters\n")
 
 
 def prepare_folders(layout: NodeLayout, home: Path) -> None:

@@ -21,6 +21,7 @@ from mlmon.stack.layout import (
     cluster_nodes,
     default_stack_dir,
     is_new_cluster,
+    mark_formed,
     ports_in_use,
     prepare_folders,
     single_node,
@@ -185,10 +186,13 @@ def _launch_cluster(
     watched = [(launcher, layout.console) for layout, launcher in started]
     try:
         for layout in layouts:  # each node answers, and sees the whole cluster
-            process.wait_healthy(layout.url, watched, nodes=len(layouts))
+            process.wait_healthy(
+                layout.url, watched, nodes=len(layouts), timeout=process.CLUSTER_START_TIMEOUT
+            )
     except StackError:
         process.down(stack_dir)
         raise
+    mark_formed(stack_dir)
 
 
 def down(stack_dir: Path | None = None, *, timeout: float = 60.0) -> tuple[int, ...]:

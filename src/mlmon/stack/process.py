@@ -24,6 +24,8 @@ from mlmon.stack.layout import NodeLayout
 
 SERVICE_USER = "mlmon-es"
 START_TIMEOUT = 180.0
+#: Several JVMs boot at once on what may be a two-core machine.
+CLUSTER_START_TIMEOUT = 300.0
 
 
 def probe(url: str, timeout: float = 2.0) -> dict | None:
@@ -202,10 +204,11 @@ def wait_healthy(
     check: Callable[[str], dict | None] = probe,
     *,
     nodes: int = 1,
+    timeout: float = START_TIMEOUT,
 ) -> None:
     """Until ``url`` is green or yellow with ``nodes`` nodes; a launcher's exit (with its
     console log) ends the wait at once."""
-    deadline = time.monotonic() + START_TIMEOUT
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         health = check(url)
         if (
@@ -222,7 +225,7 @@ def wait_healthy(
                 )
         time.sleep(0.5)
     raise StackError(
-        f"Elasticsearch did not become healthy within {START_TIMEOUT:.0f}s (log: {launchers[0][1]})"
+        f"Elasticsearch did not become healthy within {timeout:.0f}s (log: {launchers[0][1]})"
     )
 
 
