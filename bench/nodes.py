@@ -117,6 +117,7 @@ def measure(layout: Layout, *, url: str, stack_dir: Path, events: int, repeats: 
             "top_slice": runs[0]["top_slice"],
             "slice_requests": runs[0]["requests"],
             "load_average_1m": os.getloadavg()[0],
+            "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
     finally:
         say(f"{layout.name}: {_mlmon('stack', 'down', env=env)}")
@@ -125,22 +126,24 @@ def measure(layout: Layout, *, url: str, stack_dir: Path, events: int, repeats: 
 def markdown(section: dict) -> list[str]:
     """The RESULTS.md section: the layouts side by side, ratio against one node."""
     rows = section["rows"]
-    base = rows[0]["trace_s"]
+    base = next((r["trace_s"] for r in rows if r["nodes"] == 1 and r["shards"] == 1), None)
     lines = [
         f"## 5. One node and three nodes ({rows[0]['events']:,} events × 20 features)",
         "",
-        f"Measured {section['started']} with `python -m bench.nodes` (not part of `make bench`): "
-        "each layout a stack of its own, started alone, the same events loaded, "
-        f"`mlmon trace` median of {section['repeats']} runs with caches cleared.",
+        "Measured with `python -m bench.nodes` (not part of `make bench`): each layout a "
+        "stack of its own, started alone, the same events loaded, `mlmon trace` median of "
+        f"{section['repeats']} runs with caches cleared.",
         "",
-        "| layout | heap | trace (runs) | ratio to 1 node | top slice | machine load (1 min) |",
-        "|---|---|---|---|---|---|",
+        "| layout | heap | trace (runs) | ratio to 1 node, 1 shard | top slice | "
+        "machine load (1 min) | measured |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         runs = ", ".join(f"{s:.2f}" for s in row["trace_runs_s"])
+        ratio = f"{row['trace_s'] / base:.2f}×" if base else "—"
         lines.append(
-            f"| {row['layout']} | {row['heap']} | {row['trace_s']:.2f} s ({runs}) | "
-            f"{row['trace_s'] / base:.2f}× | {row['top_slice']} | {row['load_average_1m']:.1f} |"
+            f"| {row['layout']} | {row['heap']} | {row['trace_s']:.2f} s ({runs}) | {ratio} | "
+            f"{row['top_slice']} | {row['load_average_1m']:.1f} | {row['measured_at']} |"
         )
     lines += [
         "",
@@ -166,6 +169,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--layouts",
+        default=",".join(str(i) for i in range(len(LAYOUTS))),
+        help="Which layouts, by position: "
+        + "; ".join(f"{i} {layout.name}" for i, layout in enumerate(LAYOUTS)),
+    )
     parser.add_argument("--url", default=ConnectionSettings.from_env().url)
     parser.add_argument(
         "--stack-dir",
@@ -174,14 +183,14 @@ def main(argv: list[str] | None = None) -> None:
         help="Parent of the layouts' stack directories (removed after).",
     )
     args = parser.parse_args(argv)
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     clock = time.perf_counter()
 
     def say(text: str) -> None:
         print(f"[{time.perf_counter() - clock:6.0f}s] {text}", file=sys.stderr, flush=True)
 
     rows = []
-    for index, layout in enumerate(LAYOUTS):
+    for index in (int(i) for i in args.layouts.split(",")):
+        layout = LAYOUTS[index]
         stack_dir = args.stack_dir / f"layout-{index}"
         stack_dir.mkdir(parents=True, exist_ok=True)
         args.stack_dir.chmod(0o755)
@@ -200,7 +209,11 @@ def main(argv: list[str] | None = None) -> None:
             shutil.rmtree(stack_dir, ignore_errors=True)
     previous = BENCH / "results.json"
     results = json.loads(previous.read_text()) if previous.is_file() else {"machine": machine()}
-    results["nodes"] = {"started": started, "repeats": args.repeats, "rows": rows}
+    kept = [r for r in results.get("nodes", {}).get("rows", []) if r["layout"] not in
+            {row["layout"] for row in rows}]  # fmt: skip
+    order = [layout.name for layout in LAYOUTS]
+    merged = sorted([*kept, *rows], key=lambda row: order.index(row["layout"]))
+    results["nodes"] = {"repeats": args.repeats, "rows": merged}
     from bench.report import markdown as full_markdown
 
     write_results(results, full_markdown(results))

@@ -155,10 +155,10 @@ def ports_in_use(layouts: list[NodeLayout]) -> list[int]:
     """HTTP and transport ports of ``layouts`` that something on loopback already holds."""
     wanted = [layout.port for layout in layouts]
     wanted += [int(layout.discovery.transport_port) for layout in layouts]
-    return [port for port in wanted if not _free(port)]
+    return [port for port in wanted if not port_is_free(port)]
 
 
-def _free(port: int) -> bool:
+def port_is_free(port: int) -> bool:
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Elasticsearch binds
         try:
