@@ -77,11 +77,12 @@ def measure(layout: Layout, *, url: str, stack_dir: Path, events: int, repeats: 
 
     env = {"MLMON_ES_URL": url, "MLMON_STACK_DIR": str(stack_dir)}
     nodes = ["--nodes", str(layout.nodes)] if layout.nodes > 1 else []
-    started = time.perf_counter()
-    say(f"{layout.name}: {_mlmon('stack', 'up', *nodes, env=env)}")
-    start_s = time.perf_counter() - started
     os.environ.update(env)  # bench.dataset and the traced child read the connection from it
     try:
+        started = time.perf_counter()
+        say(f"{layout.name}: {_mlmon('stack', 'up', *nodes, env=env)}")
+        start_s = time.perf_counter() - started
+        _mlmon("setup", env=env)  # the templates, before any index is made
         client = Elasticsearch(url, request_timeout=3600)
         if layout.shards > 1:
             start = END - timedelta(days=DAYS)
