@@ -14,8 +14,8 @@ ports of MLMON_ES_URL and the next ones:
 
 The same synthetic events (bench.dataset) are loaded into each, force-merged,
 and traced with the `mlmon trace` CLI in a fresh process, query and request
-caches cleared before each run (bench.analyzer). Figures go to the "nodes"
-section of results.json and RESULTS.md.
+caches cleared before each run (bench.analyzer). Figures: ``bench/nodes.json``
+and a section of ``bench/RESULTS.md`` (re-running a layout replaces its row).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from pathlib import Path
 
 from bench import dataset
 from bench.analyzer import _trace_cli as trace_cli
-from bench.common import BENCH, machine, write_results
+from bench.common import BENCH, machine, splice_section
 from bench.synth import DAYS, END
 
 
@@ -129,7 +129,7 @@ def markdown(section: dict) -> list[str]:
     rows = section["rows"]
     base = next((r["trace_s"] for r in rows if r["nodes"] == 1 and r["shards"] == 1), None)
     lines = [
-        f"## 5. One node and three nodes ({rows[0]['events']:,} events × 20 features)",
+        f"## One node and three nodes ({rows[0]['events']:,} events × 20 features)",
         "",
         "Measured with `python -m bench.nodes` (not part of `make bench`): each layout a "
         "stack of its own, started alone, the same events loaded, `mlmon trace` median of "
@@ -208,17 +208,19 @@ def main(argv: list[str] | None = None) -> None:
             )
         finally:
             shutil.rmtree(stack_dir, ignore_errors=True)
-    previous = BENCH / "results.json"
-    results = json.loads(previous.read_text()) if previous.is_file() else {"machine": machine()}
-    kept = [r for r in results.get("nodes", {}).get("rows", []) if r["layout"] not in
-            {row["layout"] for row in rows}]  # fmt: skip
+    figures = BENCH / "nodes.json"
+    previous = json.loads(figures.read_text()) if figures.is_file() else {}
+    measured = {row["layout"] for row in rows}
+    kept = [row for row in previous.get("rows", []) if row["layout"] not in measured]
     order = [layout.name for layout in LAYOUTS]
-    merged = sorted([*kept, *rows], key=lambda row: order.index(row["layout"]))
-    results["nodes"] = {"repeats": args.repeats, "rows": merged}
-    from bench.report import markdown as full_markdown
-
-    write_results(results, full_markdown(results))
-    say(f"wrote {BENCH / 'results.json'} and {BENCH / 'RESULTS.md'}")
+    section = {
+        "machine": machine(),
+        "repeats": args.repeats,
+        "rows": sorted([*kept, *rows], key=lambda row: order.index(row["layout"])),
+    }
+    figures.write_text(json.dumps(section, indent=2) + "\n")
+    splice_section("bench.nodes", "\n".join(markdown(section)), BENCH / "RESULTS.md")
+    say(f"wrote {figures} and {BENCH / 'RESULTS.md'}")
 
 
 if __name__ == "__main__":

@@ -162,8 +162,4 @@ def markdown(r: dict) -> str:
                     f"| {side(row.get(f'exhaustive{suffix}'))} | {same} |"
                 )
         lines.append("")
-    if r.get("nodes"):  # measured apart, by `python -m bench.nodes`
-        from bench.nodes import markdown as nodes_markdown
-
-        lines += nodes_markdown(r["nodes"])
     return "\n".join(lines) + "\n"
