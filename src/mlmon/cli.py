@@ -142,6 +142,8 @@ def stack_up(nodes: int | None, transport_port: int | None) -> None:
     """
     from mlmon import stack as local
 
+    if transport_port is not None and (nodes or 1) == 1:
+        raise UsageError("--transport-port is for a cluster: give --nodes 2 or more")
     url = ConnectionSettings.from_env().url
     before = local.status(url)
     node = local.up(
