@@ -88,16 +88,14 @@ def now() -> float:
     return time.perf_counter()
 
 
-def splice_section(name: str, section: str, path: Path) -> None:
-    """Put a benchmark's own section in RESULTS.md between its markers, in place of its
-    previous run (appended the first time), so `make bench` and the others keep theirs."""
-    start, end = f"<!-- {name}: start -->", f"<!-- {name}: end -->"
-    block = f"{start}\n{section.strip()}\n{end}\n"
+def splice_section(section: str, path: Path, start: str, end: str) -> None:
+    """Put a benchmark's own section (``start`` … ``end`` markers included) in RESULTS.md in
+    place of its previous run (appended the first time); the other sections stay."""
     text = path.read_text() if path.exists() else ""
     if start in text and end in text:
         head, rest = text.split(start, 1)
         tail = rest.split(end, 1)[1].lstrip("\n")
-        text = head + block + ("\n" + tail if tail else "")
+        text = head + section + ("\n" + tail if tail else "")
     else:
-        text = text.rstrip("\n") + "\n\n" + block
+        text = text.rstrip("\n") + "\n\n" + section
     path.write_text(text)

@@ -38,6 +38,9 @@ from bench.analyzer import _trace_cli as trace_cli
 from bench.common import BENCH, machine, splice_section
 from bench.synth import DAYS, END
 
+SECTION_START = "<!-- bench.nodes: start -->"
+SECTION_END = "<!-- bench.nodes: end -->"
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -129,6 +132,7 @@ def markdown(section: dict) -> list[str]:
     rows = section["rows"]
     base = next((r["trace_s"] for r in rows if r["nodes"] == 1 and r["shards"] == 1), None)
     lines = [
+        SECTION_START,
         f"## One node and three nodes ({rows[0]['events']:,} events × 20 features)",
         "",
         "Measured with `python -m bench.nodes` (not part of `make bench`): each layout a "
@@ -157,6 +161,7 @@ def markdown(section: dict) -> list[str]:
         "against the pandas backend on three nodes). Other agents shared the machine "
         "while this ran: the load column says how busy it was.",
         "",
+        SECTION_END,
     ]
     return lines
 
@@ -219,7 +224,9 @@ def main(argv: list[str] | None = None) -> None:
         "rows": sorted([*kept, *rows], key=lambda row: order.index(row["layout"])),
     }
     figures.write_text(json.dumps(section, indent=2) + "\n")
-    splice_section("bench.nodes", "\n".join(markdown(section)), BENCH / "RESULTS.md")
+    splice_section(
+        "\n".join(markdown(section)) + "\n", BENCH / "RESULTS.md", SECTION_START, SECTION_END
+    )
     say(f"wrote {figures} and {BENCH / 'RESULTS.md'}")
 
 
