@@ -159,7 +159,9 @@ def markdown(section: dict) -> list[str]:
         "shards costs or saves on this machine, and that the answer does not change "
         "(the same top slice; tests/integration/test_cluster.py checks the whole report "
         "against the pandas backend on three nodes). Other agents shared the machine "
-        "while this ran: the load column says how busy it was.",
+        "while this ran: the load column is the 1-minute load average when a row's last trace "
+        "ended, and a spread of runs wider than the gap between rows means the rows do not "
+        "differ (section 3 has the same 100,000 events traced on a quiet node).",
         "",
         SECTION_END,
     ]
