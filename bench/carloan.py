@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
-from bench.common import BENCH, ROOT
+from bench.common import BENCH, ROOT, splice_section
 from mlmon.analysis.calibration import bin_counts, equal_width_edges, fit_calibration
 from mlmon.analysis.cbpe import METRICS, Estimator, PerformanceEstimate, fit_rule
 
@@ -308,18 +308,6 @@ def markdown(r: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def splice(section: str, path: Path) -> None:
-    """Put the section in RESULTS.md in place of its previous run (appended the first time)."""
-    text = path.read_text() if path.exists() else ""
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        text = head + section + ("\n" + tail if tail else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--peers-python", type=Path, default=ROOT / ".venv-peers/bin/python")
@@ -329,7 +317,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mlmon-carloan-") as workdir:
         result = run(args.peers_python, Path(workdir))
     (BENCH / "carloan.json").write_text(json.dumps(result, indent=2) + "\n")
-    splice(markdown(result), BENCH / "RESULTS.md")
+    splice_section(markdown(result), BENCH / "RESULTS.md", START, END)
     for name, t in result["targets"].items():
         print(
             f"{name}: worst |error| {t['worst_mlmon']:.4f} (NannyML {t['worst_nannyml']:.4f}), "
