@@ -308,3 +308,31 @@ def test_a_services_structlog_processors_run_in_the_chain_and_may_drop_events():
         stats = log.stats()
     assert [e["features"]["amount"] for e in sink.events] == [1.0]
     assert (stats["emitted"], stats["sent"], stats["dropped_by_processor"]) == (2, 1, 1)
+
+
+def test_two_stdout_sinks_writing_to_one_pipe_never_interleave_lines():
+    """A v1 and a v2 canary logger in one process share stdout (a pipe under a node agent):
+    without one lock for both, their batches interleaved mid-line."""
+    import subprocess
+    import sys
+
+    import orjson
+
+    program = """
+import threading
+from mlmon.sdk.sinks import StdoutSink
+batch = [{"prediction_id": f"p{i}", "features": {"x": "y" * 400}} for i in range(500)]
+def send(version):
+    sink = StdoutSink()
+    for _ in range(20):
+        sink.send([{**event, "version": version} for event in batch])
+writers = [threading.Thread(target=send, args=(v,)) for v in ("v1", "v2")]
+for w in writers:
+    w.start()
+for w in writers:
+    w.join()
+"""
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, check=True)
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2 * 20 * 500
+    assert all(orjson.loads(line)["features"]["x"] == "y" * 400 for line in lines)

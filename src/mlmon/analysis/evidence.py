@@ -222,15 +222,15 @@ def _feature(
     )
     rate_now, rate_before = missing_now / total_now, missing_before / total_before
     p_unseen = st.two_proportion_pvalue(int(unseen), int(total_now), 0, int(total_before))
-    psi = measured["psi"] if measured else 0.0
-    p_value = measured["p_value"] if measured else 1.0
-    shift = measured["largest_shifts"][0] if measured else None
+    psi = measured.psi if measured else 0.0
+    p_value = measured.p_value if measured else 1.0
+    shift = measured.largest_shifts[0] if measured and measured.largest_shifts else None
     return FeatureTest(
         feature=dimension.name,
         psi=psi,
         p_value=p_value,
         drifted=min(1.0, p_value * family) < settings.alpha and psi >= settings.psi,
-        largest_shift=(shift["bucket"], shift["baseline_share"], shift["current_share"])
+        largest_shift=(shift.bucket, shift.baseline_share, shift.current_share)
         if shift
         else ("", 0.0, 0.0),
         missing_now=rate_now,

@@ -9,6 +9,7 @@ the worker retries exactly the rest and every event is accounted for.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -51,6 +52,11 @@ def dumps(event: dict[str, Any]) -> bytes:
     return orjson.dumps(event, default=_default)
 
 
+#: Every StdoutSink of the process writes under this lock: two loggers (say v1 and a
+#: v2 canary) writing to one pipe at once interleaved their lines mid-event.
+_STDOUT_WRITE = threading.Lock()
+
+
 class StdoutSink:
     """One JSON line per event, for node agents that tail container logs."""
 
@@ -61,12 +67,13 @@ class StdoutSink:
     def send(self, batch: list[dict[str, Any]]) -> None:
         data = b"".join(dumps(event) + b"\n" for event in batch)
         try:
-            if self._binary is not None:
-                self._binary.write(data)
-                self._binary.flush()
-            else:
-                self._stream.write(data.decode())
-                self._stream.flush()
+            with _STDOUT_WRITE:
+                if self._binary is not None:
+                    self._binary.write(data)
+                    self._binary.flush()
+                else:
+                    self._stream.write(data.decode())
+                    self._stream.flush()
         except (OSError, ValueError) as exc:
             raise SinkError(f"stdout: {exc}") from exc
 
