@@ -195,16 +195,8 @@ def search(
             for key, stats in (answer or {}).items():
                 if depth > 1 and settings.prune and not _parents_survived(key, survivors):
                     continue
-                own = (base or {}).get(key)
-                fallback = _weakest_parent(key, found, metric) if own is None else None
-                level[key] = score(
-                    key,
-                    stats,
-                    own,
-                    overall_current,
-                    overall_baseline,
-                    metric,
-                    fallback=fallback,
+                level[key] = _score_in(
+                    key, stats, base, found, overall_current, overall_baseline, metric
                 )
                 if depth > 1 and _is_redundant(level[key], found):
                     redundant.add(key)
@@ -319,16 +311,8 @@ def _rescore_exactly(
             stats = (answer or {}).get(key)
             if stats is None:
                 continue
-            own = (base or {}).get(key)
-            fallback = _weakest_parent(key, found, metric) if own is None else None
-            found[key] = score(
-                key,
-                stats,
-                own,
-                overall_current,
-                overall_baseline,
-                metric,
-                fallback=fallback,
+            found[key] = _score_in(
+                key, stats, base, found, overall_current, overall_baseline, metric
             )
     return set(leaders), len(requests)
 
@@ -378,6 +362,21 @@ def _requests(
             keep.append(frozenset(buckets))
         out.append(BucketRequest(combo, tuple(keep)))
     return out
+
+
+def _score_in(
+    key: SliceKey,
+    stats: Stats,
+    baseline_answer: dict | None,
+    found: dict[SliceKey, ScoredSlice],
+    overall_current: Stats,
+    overall_baseline: Stats,
+    metric: str,
+) -> ScoredSlice:
+    """Score a slice against its own baseline row, else its weakest parent's."""
+    own = (baseline_answer or {}).get(key)
+    fallback = _weakest_parent(key, found, metric) if own is None else None
+    return score(key, stats, own, overall_current, overall_baseline, metric, fallback=fallback)
 
 
 def _weakest_parent(key: SliceKey, found: dict[SliceKey, ScoredSlice], metric: str) -> Stats | None:
