@@ -84,6 +84,10 @@ def tag_event(doc: dict[str, Any], rules: TaggingRules) -> dict[str, Any]:
                 out_of_range.append(name)
         elif vocabulary is not None:
             key = value if isinstance(value, str) else as_keyword(value)
+            if key is not value:
+                # The profile holds it as a category: index it as one (a keyword),
+                # so its buckets read 94107 as the profile does, not 94107.0.
+                features[name] = key
             if key not in vocabulary:
                 unseen.append(name)
     unexpected = [name for name in features if name not in rules.expected]

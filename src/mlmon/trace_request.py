@@ -97,13 +97,22 @@ def run(
     kinds = current.field_kinds()
     dimensions, outputs = _dimensions(profile, kinds, current, baseline_source)
     mismatched = kind_mismatches(profile, kinds) if profile else []
-    notes = ()
+    notes: tuple[str, ...] = ()
     if mismatched:
         names = ",".join(mismatched)
         notes = (
             f"{', '.join(mismatched)}: numbers in the profile but text in the events, so their "
             f"numeric slices and drift are unreliable; re-register the baseline with "
             f"--categorical {names}",
+        )
+    as_numbers = numbers_held_as_categories(profile, kinds) if profile else []
+    if as_numbers:
+        dimensions = [d for d in dimensions if d.name not in as_numbers]
+        notes += (
+            f"{', '.join(as_numbers)}: categories in the profile but indexed as numbers (the "
+            "events of this window reached Elasticsearch untagged), so they are left out of "
+            "slices and drift; events tagged against the profile index them as categories "
+            "from the next month's indices on",
         )
     subject = Subject(
         model=request.model,
@@ -144,6 +153,17 @@ def kind_mismatches(profile: Profile, kinds: dict[str, str]) -> list[str]:
         name
         for name, feature in profile.features.items()
         if feature.kind == "numeric" and kinds.get(f"features.{name}") == "keyword"
+    )
+
+
+def numbers_held_as_categories(profile: Profile, kinds: dict[str, str]) -> list[str]:
+    """Categorical features of the profile that the index maps as numbers (store ids
+    sent as numbers before any event was tagged): a terms aggregation cannot bucket
+    them by the profile's names, nor count their missing values as ``(missing)``."""
+    return sorted(
+        name
+        for name, feature in profile.features.items()
+        if feature.kind == "categorical" and kinds.get(f"features.{name}") == "double"
     )
 
 

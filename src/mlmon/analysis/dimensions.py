@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mlmon.baseline.profile import Profile
+from mlmon.schema.event import as_keyword
 
 MISSING = "(missing)"
 Kind = Literal["categorical", "numeric"]
@@ -46,9 +47,9 @@ class Dimension:
 
 
 def bucket_label(key: Any) -> str:
-    """A categorical bucket's name as a terms aggregation's key gives it: text as it is,
-    anything else as ``str`` (a number indexed as a double is ``"94107.0"``)."""
-    return key if isinstance(key, str) else str(key)
+    """A categorical bucket's name, as the profile's vocabulary names it: text as it
+    is, a number as its keyword (a double's ``94107.0`` is ``"94107"``)."""
+    return key if isinstance(key, str) else as_keyword(key)
 
 
 def _num(value: float) -> str:

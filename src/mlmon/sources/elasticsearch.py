@@ -17,7 +17,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
-from mlmon.analysis.dimensions import MISSING, Dimension, SliceKey
+from mlmon.analysis.dimensions import MISSING, Dimension, SliceKey, bucket_label
 from mlmon.analysis.metrics import Stats, Task
 from mlmon.analysis.source import (
     SCORE_BINS,
@@ -182,8 +182,7 @@ def _walk(
     for key, bucket in items:
         if not bucket["doc_count"]:
             continue
-        label = key if isinstance(key, str) else str(key)
-        path = (*prefix, (dimension.name, label))
+        path = (*prefix, (dimension.name, bucket_label(key)))
         if len(dimensions) == 1:
             out[tuple(sorted(path))] = parse_stats(bucket, task)
         else:
