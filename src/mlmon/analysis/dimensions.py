@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
 from typing import Any, Literal
 
 from mlmon.baseline.profile import Profile
@@ -32,13 +34,7 @@ class Dimension:
 
     def bin_labels(self) -> list[str]:
         """Readable names of the numeric bins, in order."""
-        if not self.edges:
-            return ["all"]
-        labels = [f"< {_num(self.edges[0])}"]
-        pairs = zip(self.edges, self.edges[1:], strict=False)
-        labels += [f"[{_num(a)}, {_num(b)})" for a, b in pairs]
-        labels.append(f">= {_num(self.edges[-1])}")
-        return labels
+        return list(_bin_labels(self.edges))
 
     def bin_ranges(self) -> list[tuple[str, float | None, float | None]]:
         """(label, gte, lt) per numeric bin; ``None`` is an open end."""
@@ -54,6 +50,19 @@ def bucket_label(key: Any) -> str:
 
 def _num(value: float) -> str:
     return f"{value:.4g}"
+
+
+@lru_cache(maxsize=4096)
+def _bin_labels(edges: tuple[float, ...]) -> tuple[str, ...]:
+    """Made once per set of edges: a trace asks for them tens of thousands of times."""
+    if not edges:
+        return ("all",)
+    pairs = pairwise(edges)
+    return (
+        f"< {_num(edges[0])}",
+        *(f"[{_num(a)}, {_num(b)})" for a, b in pairs),
+        f">= {_num(edges[-1])}",
+    )
 
 
 def from_profile(profile: Profile, *, max_values: int = 200) -> list[Dimension]:

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import elastic_transport
 import elasticsearch
 from elasticsearch import Elasticsearch
+from elasticsearch.serializer import OrjsonSerializer
 
 from mlmon.errors import ClusterError, ClusterNotFound, ClusterUnavailable
 from mlmon.es.settings import ConnectionSettings
@@ -45,7 +46,8 @@ def connect(settings: ConnectionSettings | None = None, *, check: bool = True) -
     ``GET /`` is not used: the test distribution has no root endpoint.
     """
     settings = settings or ConnectionSettings.from_env()
-    client = Client(**settings.client_options())  # type: ignore[arg-type]
+    # orjson decodes the large aggregation answers of a trace ~5x faster than json.
+    client = Client(**settings.client_options(), serializer=OrjsonSerializer())  # type: ignore[arg-type]
     if check:
         with_backoff(client.cluster.health)
     return client

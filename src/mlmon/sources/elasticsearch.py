@@ -12,7 +12,8 @@ buckets nest for crosses), ``stats``/``filter`` for the metric counts,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from elasticsearch import Elasticsearch
@@ -39,6 +40,9 @@ ANALYSIS_TIMEOUT = 600.0
 #: thousand crosses at once (or 64 three-way crosses of a 500-value feature) broke
 #: a 1 GB heap's circuit breaker.
 MSEARCH_BATCH = 16
+#: Buckets one merged search may return: well under the node's search.max_buckets
+#: (65,536) and its 1 GB heap's circuit breaker.
+MERGED_BUCKETS = 20_000
 #: Fixed, so a sampled answer is the same on every run over the same data.
 SAMPLER_SEED = 20261125
 
@@ -173,8 +177,14 @@ def sample_probability(target: int | None, total: int) -> float | None:
 
 
 def _walk(
-    agg: dict[str, Any], dimensions: Sequence[Dimension], prefix: SliceKey, task: Task
+    agg: dict[str, Any],
+    dimensions: Sequence[Dimension],
+    prefix: SliceKey,
+    task: Task,
+    *,
+    child: str = "d",
 ) -> dict[SliceKey, Stats]:
+    """Stats per slice key; ``child`` names this level's sub-aggregation (``d`` below)."""
     out: dict[SliceKey, Stats] = {}
     dimension = dimensions[0]
     buckets = agg["buckets"]
@@ -186,8 +196,58 @@ def _walk(
         if len(dimensions) == 1:
             out[tuple(sorted(path))] = parse_stats(bucket, task)
         else:
-            out.update(_walk(bucket["d"], dimensions[1:], path, task))
+            out.update(_walk(bucket[child], dimensions[1:], path, task))
     return out
+
+
+@dataclass(frozen=True)
+class _SearchPlan:
+    dimensions: tuple[Dimension, ...]
+    kept: tuple[frozenset[str] | None, ...]
+    query: dict[str, Any]
+    probability: float | None
+    below: dict[str, Any]  # the aggregations under the first level
+    #: Filters on the other levels' kept values: a search of one request reads only
+    #: those rows; merged requests share the first level's filter and bucket the rest.
+    narrowing: tuple[dict[str, Any], ...] = ()
+
+    def alone(self) -> dict[str, Any]:
+        """The query when this request has a search of its own: narrowed on every level."""
+        if not self.narrowing:
+            return self.query
+        query = {**self.query, "bool": dict(self.query["bool"])}
+        query["bool"]["filter"] = [*query["bool"]["filter"], *self.narrowing]
+        return query
+
+    def shares_search_with(self, other: _SearchPlan) -> bool:
+        return (
+            len(self.dimensions) > 1
+            and len(other.dimensions) > 1
+            and self.dimensions[0] == other.dimensions[0]
+            and self.kept[0] == other.kept[0]
+            and self.probability == other.probability
+            and self.query == other.query
+        )
+
+
+def _groups(
+    plans: Sequence[_SearchPlan], estimate: Callable[[_SearchPlan], int]
+) -> list[list[int]]:
+    """Indices of the plans, grouped into searches (order kept within a group)."""
+    groups: list[list[int]] = []
+    open_groups: list[tuple[list[int], int]] = []  # (members, estimated buckets)
+    for j, plan in enumerate(plans):
+        size = estimate(plan)
+        for k, (members, buckets) in enumerate(open_groups):
+            if buckets + size <= MERGED_BUCKETS and plans[members[0]].shares_search_with(plan):
+                members.append(j)
+                open_groups[k] = (members, buckets + size)
+                break
+        else:
+            members = [j]
+            groups.append(members)
+            open_groups.append((members, size))
+    return groups
 
 
 class ElasticsearchSource:
@@ -209,6 +269,8 @@ class ElasticsearchSource:
         self.requests = 0  # searches sent (each _msearch body counts its searches)
         self.sampled = 0  # of those, estimated on a random sample
         self._total: int | None = None
+        #: Buckets each feature returned on its own: bounds a merged search's size.
+        self._cardinality: dict[Dimension, int] = {}
 
     def _search(self, aggs: dict[str, Any]) -> dict[str, Any]:
         self.requests += 1
@@ -248,51 +310,91 @@ class ElasticsearchSource:
         return self._total
 
     def buckets(self, requests: Sequence[BucketRequest]) -> list[dict[SliceKey, Stats] | None]:
+        """Answer crosses that share their query and first feature in one search each.
+
+        A trace's pair level is ~190 requests over the same documents; grouped by
+        their first feature they are ~20 searches, each reading the documents
+        once for all its sub-aggregations. A group stays under
+        :data:`MERGED_BUCKETS` buckets (estimated from what each feature
+        returned before), far inside the node's ``search.max_buckets``.
+        """
         if not requests:
             return []
+        plans = [self._plan(request) for request in requests]
+        groups = _groups(plans, self._estimate)
         body: list[dict[str, Any]] = []
-        for request in requests:
-            inner = stats_aggs(self.task, self.positive)
-            for i in reversed(range(len(request.dimensions))):
-                level = dimension_agg(request.dimensions[i], request.kept(i), inner)
-                inner = {"d": level}
-            query = scope_query(self.scope)
-            for i, dimension in enumerate(request.dimensions):
-                kept = request.kept(i)
-                if kept is not None and len(request.dimensions) > 1:
-                    query["bool"]["filter"].append(keep_query(dimension, kept))
-            if request.exclude:
-                query["bool"]["must_not"] = exclude_clauses(request.exclude)
-            p = sample_probability(request.sample, self.total()) if request.sample else None
-            if p is not None:
+        for group in groups:
+            first = plans[group[0]]
+            below = (
+                first.below
+                if len(first.dimensions) == 1
+                else {f"d{j}": plans[j].below["d"] for j in group}  # several crosses, one pass
+            )
+            inner = {"d": dimension_agg(first.dimensions[0], first.kept[0], below)}
+            if first.probability is not None:
                 self.sampled += 1
-                inner = {
-                    "s": {"random_sampler": {"probability": p, "seed": SAMPLER_SEED}, "aggs": inner}
-                }
+                sampler = {"probability": first.probability, "seed": SAMPLER_SEED}
+                inner = {"s": {"random_sampler": sampler, "aggs": inner}}
             body.append({"index": self.index, "ignore_unavailable": True, "allow_no_indices": True})
+            query = first.alone() if len(group) == 1 else first.query
             body.append({"size": 0, "query": query, "aggs": inner})
-        self.requests += len(requests)
+        self.requests += len(groups)
         client = self.client.options(request_timeout=ANALYSIS_TIMEOUT)
         responses: list[dict[str, Any]] = []
         step = 2 * MSEARCH_BATCH  # header and body lines per search
         for start in range(0, len(body), step):
             part = body[start : start + step]
             responses += with_backoff(lambda p=part: client.msearch(searches=p).body)["responses"]
-        out: list[dict[SliceKey, Stats] | None] = []
-        for request, response in zip(requests, responses, strict=True):
+        out: list[dict[SliceKey, Stats] | None] = [None] * len(requests)
+        for group, response in zip(groups, responses, strict=True):
+            field = plans[group[0]].dimensions[0].field
             if "error" in response:
                 reason = response["error"].get("reason") or response["error"]
-                raise ClusterError(
-                    f"aggregation over {request.dimensions[0].field} failed: {reason}"
-                )
+                raise ClusterError(f"aggregation over {field} failed: {reason}")
             refused = shard_failure(response)
             if refused:  # counts from some shards only would be silently wrong
-                raise ClusterError(f"aggregation over {request.dimensions[0].field}: {refused}")
+                raise ClusterError(f"aggregation over {field}: {refused}")
             aggs = response.get("aggregations")
             if aggs and "s" in aggs:  # sampled: counts come back scaled to the whole
                 aggs = aggs["s"]
-            out.append(_walk(aggs["d"], request.dimensions, (), self.task) if aggs else {})
+            for j in group:
+                dims = plans[j].dimensions
+                child = "d" if len(dims) == 1 else f"d{j}"
+                out[j] = _walk(aggs["d"], dims, (), self.task, child=child) if aggs else {}
+                if len(dims) == 1 and plans[j].kept[0] is None:
+                    self._cardinality[dims[0]] = len(out[j] or ())
         return out
+
+    def _plan(self, request: BucketRequest) -> _SearchPlan:
+        """What one request needs: its query, sampling, and the levels below its first."""
+        below = stats_aggs(self.task, self.positive)
+        for i in reversed(range(1, len(request.dimensions))):
+            below = {"d": dimension_agg(request.dimensions[i], request.kept(i), below)}
+        kept = tuple(request.kept(i) for i in range(len(request.dimensions)))
+        narrowing = [
+            keep_query(dimension, values)
+            for dimension, values in zip(request.dimensions, kept, strict=True)
+            if values is not None and len(request.dimensions) > 1
+        ]
+        query = scope_query(self.scope)
+        query["bool"]["filter"] += narrowing[:1]
+        if request.exclude:
+            query["bool"]["must_not"] = exclude_clauses(request.exclude)
+        p = sample_probability(request.sample, self.total()) if request.sample else None
+        return _SearchPlan(request.dimensions, kept, query, p, below, tuple(narrowing[1:]))
+
+    def _estimate(self, plan: _SearchPlan) -> int:
+        """Buckets a request may return: kept values, else what the feature had alone."""
+        total = 1
+        for dimension, kept in zip(plan.dimensions, plan.kept, strict=True):
+            if kept is not None:
+                size = len(kept)
+            elif dimension.kind == "numeric":
+                size = len(dimension.edges) + 2
+            else:
+                size = self._cardinality.get(dimension, dimension.max_values) + 1
+            total *= size
+        return total
 
     def timeline(self, interval: str) -> list[tuple[str, Stats]]:
         found = self._search(
