@@ -225,7 +225,10 @@ class _SearchPlan:
             and len(other.dimensions) > 1
             and self.dimensions[0] == other.dimensions[0]
             and self.kept[0] == other.kept[0]
-            and self.probability == other.probability
+            # A sample is drawn from the rows a query matches: a merged (broader) query
+            # would draw other rows and estimate other leaders. Only exact counts merge.
+            and self.probability is None
+            and other.probability is None
             and self.query == other.query
         )
 
@@ -316,7 +319,9 @@ class ElasticsearchSource:
         their first feature they are ~20 searches, each reading the documents
         once for all its sub-aggregations. A group stays under
         :data:`MERGED_BUCKETS` buckets (estimated from what each feature
-        returned before), far inside the node's ``search.max_buckets``.
+        returned before), far inside the node's ``search.max_buckets``. Sampled
+        requests keep a search each, narrowed on every level, so their sample is
+        the one an unmerged request draws.
         """
         if not requests:
             return []
