@@ -181,9 +181,9 @@ def _placement_variance(pos: np.ndarray, neg: np.ndarray) -> float:
 
 def _sampling_errors(pos: np.ndarray, neg: np.ndarray, first: int) -> dict[str, float | None]:
     """Sampling error of each metric over a population with these counts per score bin."""
-    tp, fp = pos[first:].sum(), neg[first:].sum()
-    fn, tn = pos[:first].sum(), neg[:first].sum()
-    errors = {
+    tp, fp = float(pos[first:].sum()), float(neg[first:].sum())
+    fn, tn = float(pos[:first].sum()), float(neg[:first].sum())
+    errors: dict[str, float | None] = {
         "accuracy": _proportion_error(tp + tn, tp + fp + fn + tn),
         "precision": _proportion_error(tp, tp + fp),
         "recall": _proportion_error(tp, tp + fn),
@@ -195,7 +195,7 @@ def _sampling_errors(pos: np.ndarray, neg: np.ndarray, first: int) -> dict[str, 
     if share is not None and tp > 0:
         q = tp / relevant
         errors["f1"] = 2 / (1 + q) ** 2 * share  # delta method (NannyML: 2 / (1 + q))
-    n_pos, n_neg = pos.sum(), neg.sum()
+    n_pos, n_neg = float(pos.sum()), float(neg.sum())
     if n_pos > 0 and n_neg > 0:  # DeLong: both classes' placement variances
         errors["roc_auc"] = math.sqrt(
             _placement_variance(pos, neg) / n_pos
