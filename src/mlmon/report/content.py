@@ -24,6 +24,7 @@ class Table:
     rows: list[list[str]] = field(default_factory=list)
     empty: str = "nothing to show"
     key: str = ""  # which chart (if any) the HTML report draws beside it
+    labels: tuple[int, ...] = ()  # columns of slice labels: long, may break anywhere
 
 
 def pct(value: float | None) -> str:
@@ -55,6 +56,7 @@ def tables(report: TraceReport) -> list[Table]:
         ["#", "kind", "feature", "slice", "evidence"],
         empty="none found",
         key="root_causes",
+        labels=(3,),
     )
     for i, cause in enumerate(report.root_causes, 1):
         causes.rows.append(
@@ -81,6 +83,7 @@ def tables(report: TraceReport) -> list[Table]:
         ["slice", metric, "baseline", "share", "impact", "arize impact", "p"],
         empty="no slice changed significantly",
         key="slices",
+        labels=(0,),
     )
     for s in report.slices:
         slices.rows.append(

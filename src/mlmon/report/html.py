@@ -24,6 +24,7 @@ h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2rem}
 border-left:4px solid #e07b28;padding:.7rem 1rem;margin:1rem 0}
 table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.5rem 0}
 th,td{border-bottom:1px solid #d0d7de;padding:.35rem .5rem;text-align:left;vertical-align:top}
+td.label{overflow-wrap:anywhere;min-width:12rem}
 th{background:#f6f8fa}.note{color:#6e5900}.empty{color:#57606a;font-style:italic}
 svg{background:#fff;border:1px solid #d0d7de;margin:.5rem 0}
 .legend span{display:inline-block;margin-right:1rem;font-size:.85rem}
@@ -178,7 +179,15 @@ def render_html(report: TraceReport) -> str:
             continue
         head = "".join(f"<th>{escape(c)}</th>" for c in table.columns)
         rows = "".join(
-            "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in table.rows
+            "<tr>"
+            + "".join(
+                f'<td class="label">{escape(c)}</td>'
+                if i in table.labels
+                else f"<td>{escape(c)}</td>"
+                for i, c in enumerate(row)
+            )
+            + "</tr>"
+            for row in table.rows
         )
         body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
     return (
