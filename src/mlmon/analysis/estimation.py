@@ -152,8 +152,8 @@ def describe_estimate(estimate: PerformanceEstimate, name: str, labelled: int) -
     """``estimated ROC AUC 0.962 ± 0.004 (CBPE, no actuals)``: the value and its band."""
     value = estimate.metric(name).value
     title = {"roc_auc": "ROC AUC", "f1": "F1"}.get(name, name)
-    if value is None:
-        return f"estimated {title}: undefined for this window"
+    if value is None:  # no rows, no predicted positives, or the score's class unknown
+        return f"estimated {title}: –"
     return f"estimated {title} {value:.3f} {band_and_basis(estimate, name, labelled)}"
 
 

@@ -188,8 +188,11 @@ def _estimates(overall: Overall) -> Table:
         ["metric", "estimate", "band", "baseline"],
     )
     for name, value in overall.estimate.metrics.items():
-        if overall.baseline_estimate is not None:
-            before = num(overall.baseline_estimate.metric(name).value) + " (estimated)"
+        estimated_before = (
+            overall.baseline_estimate.metric(name).value if overall.baseline_estimate else None
+        )
+        if estimated_before is not None:
+            before = num(estimated_before) + " (estimated)"
         else:
             before = num(overall.baseline_metrics.get(name))
         table.rows.append(
