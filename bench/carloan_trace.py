@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 import pandas as pd
 
+from bench.carloan_nannyml import FEATURES  # stdlib-only at import: one list for both
 from bench.scenarios import forget
 from mlmon.analysis.cbpe import METRICS
 from mlmon.baseline.build import build_profile
@@ -27,16 +28,6 @@ from mlmon.baseline.store import save_profile
 from mlmon.ingest import ingest_file
 from mlmon.schema.event import SCHEMA_VERSION
 from mlmon.trace_request import TraceRequest, run
-
-FEATURES = (
-    "car_value",
-    "salary_range",
-    "debt_to_income_ratio",
-    "loan_length",
-    "repaid_loan_on_prev_car",
-    "size_of_downpayment",
-    "driver_tenure",
-)
 
 
 def iso(stamp: str, *, plus_ms: int = 0) -> str:
