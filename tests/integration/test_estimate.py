@@ -41,6 +41,7 @@ def withheld(es, tmp_path_factory):
     )  # fmt: skip
     try:
         assert registered.returncode == 0, registered.stderr
+        assert "Scores calibrated for estimates without actuals" in registered.stdout
         everything = folder / "events.jsonl"
         with everything.open("w") as stream:
             emit(traffic, sink="stdout", model=name, stream=stream)

@@ -56,6 +56,14 @@ class ScoreCalibration:
             "rule_misses": self.rule_misses,
         }
 
+    def describe(self) -> str:
+        """One line for ``mlmon baseline register``."""
+        how = "isotonic map" if self.map.method != IDENTITY else "raw scores kept (calibrated)"
+        return (
+            f"scores calibrated for estimates without actuals: {how} on {self.map.bins} bins, "
+            f"predicts {self.score_label!r} from score {self.rule.threshold:g}"
+        )
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ScoreCalibration:
         try:
