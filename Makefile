@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 MLMON  := $(BIN)/mlmon
 
-.PHONY: demo test lint unit integration venv es es-down otelcol bench clean help
+.PHONY: demo test lint unit integration venv es es-down otelcol browser bench clean help
 
 help:
 	@echo "make demo   the main job, end to end, on a local Elasticsearch"
@@ -34,7 +34,15 @@ lint: venv
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
-unit: venv
+# The HTML report test opens reports in Debian's chromium, headless (tests/browser.py).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || \
+			{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }; \
+		else echo "the HTML report test needs chromium: apt-get install -y chromium"; exit 1; fi; }
+
+unit: venv browser
 	$(BIN)/pytest tests/unit
 
 # The OpenTelemetry Collector the forward-hop tests run, built once from Go modules and
@@ -45,7 +53,7 @@ otelcol: venv
 integration: es otelcol
 	$(BIN)/pytest tests/integration
 
-test: venv es lint otelcol
+test: venv es lint otelcol browser
 	$(BIN)/pytest
 
 demo: venv

@@ -1,6 +1,6 @@
 """Performance estimation without actuals on NannyML's car-loan data, beside NannyML's CBPE.
 
-``python -m bench.carloan`` (main venv). NannyML runs in the peers venv
+``python -m bench.carloan`` (main venv, with MLMON_ES_URL's node up). NannyML runs in the peers venv
 (``make .venv-peers/bin/.installed``) through ``bench/carloan_nannyml.py``,
 which exports the dataset NannyML ships (reference, analysis, analysis
 targets) and writes NannyML's own CBPE figures. mlmon's side sees only what
@@ -12,7 +12,10 @@ realized metrics the estimates are judged against.
 
 Targets (issue 14): estimated ROC AUC within 0.005 of realized and accuracy
 within 0.01 in every chunk of 5,000 rows and on each half of the analysis
-period. Figures: ``bench/carloan.json`` and a section of ``bench/RESULTS.md``.
+period. The same estimates are then made again through mlmon's own path
+(:mod:`bench.carloan_trace`: register, ingest, trace per chunk), which also
+gives the drifted features per chunk. Figures: ``bench/carloan.json`` and a
+section of ``bench/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -25,14 +28,18 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
+from bench.carloan_trace import compare, trace_spans
+from bench.carloan_trace import markdown as trace_markdown
 from bench.common import BENCH, ROOT, splice_section
 from mlmon.analysis.calibration import bin_counts, equal_width_edges, fit_calibration
 from mlmon.analysis.cbpe import METRICS, Estimator, PerformanceEstimate, fit_rule
+from mlmon.es.client import connect
 
 CHUNK = 5_000
 BINS = 200  # width 0.005: the data's scores have two decimals, so each gets its own bin
@@ -72,7 +79,7 @@ def _row(span: tuple[int, int], truth: dict, mine: PerformanceEstimate, theirs: 
     return out
 
 
-def run(peers_python: Path, workdir: Path) -> dict:
+def run(peers_python: Path, workdir: Path, client: Any, backend: str) -> dict:
     script = BENCH / "carloan_nannyml.py"
     done = subprocess.run(
         [str(peers_python), str(script), str(workdir)], capture_output=True, text=True
@@ -191,6 +198,8 @@ def run(peers_python: Path, workdir: Path) -> dict:
         }
         for name in METRICS
     }
+    traced = trace_spans(client, workdir, chunks + halves, backend=backend)
+    result["trace"] = compare(traced, result["chunks"] + result["halves"], theirs["drift"])
     return result
 
 
@@ -303,6 +312,7 @@ def markdown(r: dict) -> str:
         )
         + ". The band covers sampling noise only.",
         "",
+        *trace_markdown(r),
         END,
     ]
     return "\n".join(lines) + "\n"
@@ -311,13 +321,25 @@ def markdown(r: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--peers-python", type=Path, default=ROOT / ".venv-peers/bin/python")
+    parser.add_argument(
+        "--backend",
+        choices=("elasticsearch", "pandas"),
+        default="elasticsearch",
+        help="where the traces count (the profile is always stored in MLMON_ES_URL's node)",
+    )
     args = parser.parse_args()
     if not args.peers_python.exists():
         sys.exit(f"no NannyML venv at {args.peers_python}: run `make .venv-peers/bin/.installed`")
     with tempfile.TemporaryDirectory(prefix="mlmon-carloan-") as workdir:
-        result = run(args.peers_python, Path(workdir))
+        result = run(args.peers_python, Path(workdir), connect(), args.backend)
     (BENCH / "carloan.json").write_text(json.dumps(result, indent=2) + "\n")
     splice_section(markdown(result), BENCH / "RESULTS.md", START, END)
+    drift = result["trace"]
+    print(
+        f"trace path ({drift['backend']}): max |trace − core| "
+        + ", ".join(f"{n} {v:.1e}" for n, v in drift["max_vs_core"].items())
+        + f"; drifted features as expected: {'met' if drift['drift_met'] else 'MISSED'}"
+    )
     for name, t in result["targets"].items():
         print(
             f"{name}: worst |error| {t['worst_mlmon']:.4f} (NannyML {t['worst_nannyml']:.4f}), "

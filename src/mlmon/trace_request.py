@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mlmon.analysis.dimensions import Dimension, from_fields, from_profile
+from mlmon.analysis.estimation import estimator_for
 from mlmon.analysis.metrics import METRICS, default_metric, task_of
 from mlmon.analysis.result import BaselineInfo, EventsFile, TraceReport
 from mlmon.analysis.source import ProfileSource, Scope, Source
@@ -143,6 +144,7 @@ def run(
         interval=auto_interval(window.seconds),
         settings=request.settings,
         service=make(replace(scope, version=None), task, positive),
+        estimator=estimator_for(profile.calibration if profile else None, positive),
         say=say,
     )
 

@@ -62,6 +62,23 @@ _DRIFT = {
     "largest_shifts[].current_share", "p_adjusted", "drifted",
 }  # fmt: skip
 
+_ESTIMATE = {
+    "", ".count", ".method", ".calibration", ".threshold", ".sigmas", ".expected",
+    *(f".expected.{k}" for k in ("tp", "fp", "fn", "tn")),
+    *(f".{m}" for m in ("accuracy", "precision", "recall", "f1", "roc_auc")),
+    *(
+        f".{m}.{k}"
+        for m in ("accuracy", "precision", "recall", "f1", "roc_auc")
+        for k in ("value", "sampling_error", "lower", "upper", "estimated")
+    ),
+}  # fmt: skip
+#: CBPE's estimates, where the window (or a window baseline) has too few actuals.
+ESTIMATES = {
+    *(f"{where}{k}" for where in ("overall.estimate", "overall.baseline_estimate",
+                                  "timeline[].estimate") for k in _ESTIMATE),
+    "timeline[].estimated",
+}  # fmt: skip
+
 #: Every key the report has ever carried beside the documented ones.
 EXTRA = {
     "version",
@@ -130,6 +147,7 @@ EXTRA = {
         for k in ("impact", "current", "baseline", "labelled", "p_value", "without")
     ),
     *(f"slices[].cause{k}" for k in ("", ".kind", ".feature", ".evidence")),
+    *ESTIMATES,
     "headline",
     "stats",
     *(
@@ -188,6 +206,7 @@ OPTIONAL = {
         for k in ("impact", "current", "baseline", "labelled", "p_value", "without")
     ),
     *(f"slices[].cause{k}" for k in ("", ".kind", ".feature", ".evidence")),
+    *ESTIMATES,
 }
 
 #: Objects whose keys are data (feature names, metric names, versions, values), not schema.
@@ -244,13 +263,24 @@ def events(tmp_path_factory):
 
 
 @pytest.mark.parametrize(
-    ("baseline", "version"),
-    [("window:2026-11-21T12:00Z..2026-11-22T12:00Z", None), ("version:v1", "v2")],
-    ids=["window", "version"],
+    ("baseline", "version", "actuals"),
+    [
+        ("window:2026-11-21T12:00Z..2026-11-22T12:00Z", None, True),
+        ("version:v1", "v2", True),
+        ("window:2026-11-21T12:00Z..2026-11-22T12:00Z", None, False),
+    ],
+    ids=["window", "version", "estimated"],
 )
-def test_json_key_tree_is_the_documented_one_plus_known_extras(events, baseline, version):
+def test_json_key_tree_is_the_documented_one_plus_known_extras(
+    events, baseline, version, actuals, tmp_path
+):
     from mlmon.trace_request import TraceRequest, run
 
+    if not actuals:  # the same predictions, actuals withheld: CBPE's keys appear
+        withheld = tmp_path / "predictions.jsonl"
+        with events.open() as lines:
+            withheld.write_text("".join(x for x in lines if '"kind":"actual"' not in x))
+        events = withheld
     request = TraceRequest(
         model="fraud",
         version=version,
@@ -267,6 +297,8 @@ def test_json_key_tree_is_the_documented_one_plus_known_extras(events, baseline,
     assert tree <= DOCUMENTED | EXTRA, f"undocumented keys: {sorted(tree - DOCUMENTED - EXTRA)}"
     always = present((DOCUMENTED | EXTRA) - OPTIONAL, data)
     assert always <= tree, f"keys that should always be there: {sorted(always - tree)}"
-    if version is None:  # this incident has called slices and root causes to check
+    if version is None and actuals:  # this incident has called slices and causes to check
         assert data["slices"] and data["root_causes"] and data["drift"]
+    if not actuals:
+        assert present(ESTIMATES, data) <= tree, sorted(present(ESTIMATES, data) - tree)
     assert list(data)[:4] == ["model", "version", "window", "baseline"]

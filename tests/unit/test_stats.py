@@ -141,14 +141,19 @@ def test_regression_metrics_from_sums() -> None:
     assert all(math.isnan(v) for v in st.regression_metrics(0, 0, 0, 0, 0).values())
 
 
-def test_estimated_accuracy_matches_calibrated_outcomes():
-    from mlmon.analysis.source import SCORE_BINS, ScoreHistogram
-    from mlmon.analysis.trace import estimated_accuracy
+def test_uncalibrated_estimate_matches_calibrated_outcomes():
+    """Without a calibrated baseline the trace takes the scores as probabilities (identity
+    map, threshold 0.5): on scores that are calibrated, that is the real accuracy."""
+    from sklearn.metrics import roc_auc_score
+
+    from mlmon.analysis.calibration import bin_counts
+    from mlmon.analysis.estimation import estimator_for
 
     p = RNG.beta(0.5, 2.0, 50_000)
     y = RNG.random(p.size) < p  # calibrated: P(y = 1 | p) = p
-    counts = np.bincount(np.minimum((p * SCORE_BINS).astype(int), SCORE_BINS - 1), minlength=100)
-    estimate = estimated_accuracy(ScoreHistogram(tuple(counts), (), ()))
-    assert estimate == pytest.approx(np.mean(np.maximum(p, 1 - p)), abs=0.005)
-    assert estimate == pytest.approx(np.mean((p > 0.5) == y), abs=0.01)  # the real accuracy
-    assert estimated_accuracy(None) is None
+    choice = estimator_for(None, None)
+    assert not choice.calibrated and not choice.classes_known
+    estimate = choice.estimator.estimate(bin_counts(p, choice.estimator.calibration.edges))
+    assert estimate.accuracy.value == pytest.approx(np.mean(np.maximum(p, 1 - p)), abs=0.005)
+    assert estimate.accuracy.value == pytest.approx(np.mean((p >= 0.5) == y), abs=0.01)
+    assert estimate.roc_auc.value == pytest.approx(roc_auc_score(y, p), abs=0.01)

@@ -120,6 +120,13 @@ def test_without_actuals_both_sides_are_estimated_and_marked(tmp_path, report):
     assert estimated.slices == () and "estimate" in overall.note
     data = json.loads(render(estimated, "json"))
     assert data["overall"]["baseline_estimated"] is True and "slices_explained" not in data
-    assert data["notes"] == [
-        "slices need actuals in the window and a baseline with labels: skipped"
+    assert data["notes"] == [  # no profile: nothing calibrated the scores, and it says so
+        "the estimate takes the raw scores as calibrated probabilities and 0.5 as the "
+        "threshold: register a baseline with --score-column and labels to calibrate them",
+        "slices need actuals in the window and a baseline with labels: skipped",
     ]
+    band = data["overall"]["estimate"]["accuracy"]
+    assert band["lower"] < overall.current < band["upper"] and band["estimated"] is True
+    assert data["overall"]["estimate"]["calibration"] == "identity"
+    assert data["overall"]["estimate"]["precision"]["value"] is None  # score's class unknown
+    assert all(p["estimated"] and p["estimate"] for p in data["timeline"])

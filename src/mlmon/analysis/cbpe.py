@@ -135,6 +135,13 @@ class PerformanceEstimate:
     roc_auc: Estimate
     expected: ExpectedConfusion
     method: str = "cbpe"
+    calibration: str = "isotonic"  # the map's method: isotonic, or identity (raw scores)
+    threshold: float = 0.5  # the decision rule's: score >= threshold predicts the score's class
+    sigmas: float = SIGMAS  # the band is value ± sigmas × sampling_error
+
+    @property
+    def metrics(self) -> dict[str, Estimate]:
+        return {name: self.metric(name) for name in METRICS}
 
     def metric(self, name: str) -> Estimate:
         if name not in METRICS:
@@ -174,9 +181,9 @@ def _placement_variance(pos: np.ndarray, neg: np.ndarray) -> float:
 
 def _sampling_errors(pos: np.ndarray, neg: np.ndarray, first: int) -> dict[str, float | None]:
     """Sampling error of each metric over a population with these counts per score bin."""
-    tp, fp = pos[first:].sum(), neg[first:].sum()
-    fn, tn = pos[:first].sum(), neg[:first].sum()
-    errors = {
+    tp, fp = float(pos[first:].sum()), float(neg[first:].sum())
+    fn, tn = float(pos[:first].sum()), float(neg[:first].sum())
+    errors: dict[str, float | None] = {
         "accuracy": _proportion_error(tp + tn, tp + fp + fn + tn),
         "precision": _proportion_error(tp, tp + fp),
         "recall": _proportion_error(tp, tp + fn),
@@ -188,7 +195,7 @@ def _sampling_errors(pos: np.ndarray, neg: np.ndarray, first: int) -> dict[str, 
     if share is not None and tp > 0:
         q = tp / relevant
         errors["f1"] = 2 / (1 + q) ** 2 * share  # delta method (NannyML: 2 / (1 + q))
-    n_pos, n_neg = pos.sum(), neg.sum()
+    n_pos, n_neg = float(pos.sum()), float(neg.sum())
     if n_pos > 0 and n_neg > 0:  # DeLong: both classes' placement variances
         errors["roc_auc"] = math.sqrt(
             _placement_variance(pos, neg) / n_pos
@@ -224,18 +231,29 @@ def _window_counts(calibration: CalibrationMap, counts: Sequence[int]) -> np.nda
 
 
 class Estimator:
-    """CBPE for one calibration map and decision rule."""
+    """CBPE for one calibration map and decision rule.
+
+    The map gives P(score's class | bin). ``score_class_positive=False`` reports
+    precision, recall and F1 for the *other* class (the report's positive class
+    is not the one the score is a probability of): the bins are read from the top
+    score down with the classes swapped, which leaves accuracy and ROC AUC as
+    they are.
+    """
 
     def __init__(
         self,
         calibration: CalibrationMap,
         rule: DecisionRule = DecisionRule(),
         sigmas: float = SIGMAS,
+        *,
+        score_class_positive: bool = True,
     ):
         self.calibration = calibration
+        self.rule = rule
         self.first = rule.first_positive_bin(calibration.edges)
         self.sigmas = float(sigmas)
         self.probability = np.asarray(calibration.probability, dtype=float)
+        self.score_class_positive = score_class_positive
 
     def estimate(self, counts: Sequence[int]) -> PerformanceEstimate:
         """Estimates for one window from its rows per score bin (the map's edges)."""
@@ -244,6 +262,9 @@ class Estimator:
         expected_pos = n * self.probability
         expected_neg = n - expected_pos
         first = self.first
+        if not self.score_class_positive:  # the other class, its bins from the top down
+            expected_pos, expected_neg = expected_neg[::-1], expected_pos[::-1]
+            first = n.size - first
         tp, fp = float(expected_pos[first:].sum()), float(expected_neg[first:].sum())
         fn, tn = float(expected_pos[:first].sum()), float(expected_neg[:first].sum())
         auc = auc_from_counts(expected_pos, expected_neg) if rows else math.nan
@@ -256,7 +277,14 @@ class Estimator:
         }
         errors = _sampling_errors(expected_pos, expected_neg, first) if rows else {}
         bands = {name: _band(values[name], errors.get(name), self.sigmas) for name in METRICS}
-        return PerformanceEstimate(count=rows, expected=ExpectedConfusion(tp, fp, fn, tn), **bands)
+        return PerformanceEstimate(
+            count=rows,
+            expected=ExpectedConfusion(tp, fp, fn, tn),
+            calibration=self.calibration.method,
+            threshold=self.rule.threshold,
+            sigmas=self.sigmas,
+            **bands,
+        )
 
     def timeline(self, buckets: Sequence[Sequence[int]]) -> EstimatedTimeline:
         """Estimates per time bucket, and overall on the buckets' summed histogram."""

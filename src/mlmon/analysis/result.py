@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlmon.analysis.cbpe import PerformanceEstimate
 from mlmon.analysis.drift import DriftFinding
 from mlmon.analysis.jsonkeys import OMIT_EMPTY, OMIT_NONE, omitted
 from mlmon.analysis.quality import QualityFinding
@@ -66,6 +67,10 @@ class Overall:
     baseline_metrics: Mapping[str, float | None]
     note: str | None = field(default=None, metadata=OMIT_EMPTY)
     baseline_estimated: bool = field(default=False, metadata=OMIT_EMPTY)
+    #: CBPE's estimates of every metric, with their bands, when the window (or the
+    #: baseline) has too few actuals; ``current`` (``baseline``) is then its value.
+    estimate: PerformanceEstimate | None = field(default=None, metadata=OMIT_NONE)
+    baseline_estimate: PerformanceEstimate | None = field(default=None, metadata=OMIT_NONE)
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,9 @@ class TimelinePoint:
     current: float | None
     cumulative: float | None
     sliding: float | None
+    #: current, cumulative and sliding are CBPE estimates (the window lacks actuals)
+    estimated: bool = field(default=False, metadata=OMIT_EMPTY)
+    estimate: PerformanceEstimate | None = field(default=None, metadata=OMIT_NONE)
 
 
 @dataclass(frozen=True)

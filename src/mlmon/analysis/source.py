@@ -77,6 +77,15 @@ class ScoreHistogram:
     negative: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class ScoreBins:
+    """Rows per score bin on given edges (``[a, b)``; the first bin open below, the last
+    above, so every scored row counts), overall and per timeline bucket (start, counts)."""
+
+    total: tuple[int, ...]
+    buckets: tuple[tuple[str, tuple[int, ...]], ...] = ()
+
+
 Percentiles = dict[str, float]  # "p50" → ms
 
 
@@ -95,6 +104,10 @@ class Source(Protocol):
     def quality(self, features: Sequence[str]) -> QualityCounts: ...
 
     def score_histogram(self) -> ScoreHistogram | None: ...
+
+    def score_bins(self, edges: Sequence[float], interval: str | None) -> ScoreBins | None:
+        """Rows per score bin (CBPE's input), per ``interval`` bucket too when one is given."""
+        ...
 
     def latency(self) -> dict[str, dict[str, Percentiles]] | None:
         """version → measure ("total", "inference", "features.<lookup>") → percentiles."""
@@ -175,6 +188,9 @@ class ProfileSource:
 
     def score_histogram(self) -> ScoreHistogram | None:
         return None
+
+    def score_bins(self, edges: Sequence[float], interval: str | None) -> ScoreBins | None:
+        return None  # the profile's own score counts are in its calibration
 
     def latency(self) -> dict[str, dict[str, Percentiles]] | None:
         return None

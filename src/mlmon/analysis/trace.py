@@ -19,6 +19,14 @@ from mlmon.analysis import drift as drift_module
 from mlmon.analysis import quality as quality_module
 from mlmon.analysis import stats as st
 from mlmon.analysis.dimensions import Dimension, describe
+from mlmon.analysis.estimation import (
+    EstimatorChoice,
+    WindowEstimates,
+    band_and_basis,
+    describe_estimate,
+    estimate_window,
+    estimator_for,
+)
 from mlmon.analysis.evidence import EvidenceSettings, gather
 from mlmon.analysis.latency import service_level
 from mlmon.analysis.metrics import (
@@ -66,6 +74,8 @@ class TraceSettings:
     latency_ratio: float = 2.0  # a version this many times slower (p95) is called out
     latency_min_ms: float = 20.0  # ...and at least this much slower
     min_metric_drop: float = 0.02  # overall: smaller drops are not called a degradation
+    #: With fewer joined actuals than this, the window's metric is estimated (CBPE).
+    min_actuals: int = 30
 
 
 @dataclass(frozen=True)
@@ -96,21 +106,6 @@ def _metrics(stats: Stats, task: str, histogram: ScoreHistogram | None) -> dict[
             value = metric_value(stats, name)
         out[name] = finite(value)
     return out
-
-
-def estimated_accuracy(histogram: ScoreHistogram | None) -> float | None:
-    """Confidence-based estimate for a calibrated binary classifier: E[max(p, 1 − p)].
-
-    Uses the score histogram's bin centres, so the estimate is within half a
-    bin (0.005) of the per-row mean. Only meaningful when scores are
-    calibrated probabilities of the positive class.
-    """
-    if histogram is None or not sum(histogram.all):
-        return None
-    bins = len(histogram.all)
-    centres = [(i + 0.5) / bins for i in range(bins)]
-    total = sum(histogram.all)
-    return sum(n * max(c, 1 - c) for n, c in zip(histogram.all, centres, strict=False)) / total
 
 
 def _slice_finding(s: ScoredSlice, metric: str) -> SliceFinding:
@@ -146,7 +141,10 @@ def _residual(s: ScoredSlice) -> ResidualFinding | None:
 
 
 def _timeline(
-    points: list[tuple[str, Stats]], metric: str, sliding: int
+    points: list[tuple[str, Stats]],
+    metric: str,
+    sliding: int,
+    estimates: WindowEstimates | None = None,
 ) -> tuple[TimelinePoint, ...]:
     out = []
     cumulative = Stats()
@@ -157,16 +155,26 @@ def _timeline(
         window = Stats()
         for _, earlier in points[max(0, i - sliding + 1) : i + 1]:
             window = window + earlier
-        out.append(
-            TimelinePoint(
-                start=start,
-                count=int(stats.n),
-                labelled=int(sample_size(stats, metric)),
-                current=finite(metric_value(stats, metric)),
-                cumulative=finite(metric_value(cumulative, metric)),
-                sliding=finite(metric_value(window, metric)),
-            )
+        point = TimelinePoint(
+            start=start,
+            count=int(stats.n),
+            labelled=int(sample_size(stats, metric)),
+            current=finite(metric_value(stats, metric)),
+            cumulative=finite(metric_value(cumulative, metric)),
+            sliding=finite(metric_value(window, metric)),
         )
+        estimated = estimates.buckets.get(start) if estimates else None
+        if estimated is not None:  # the window is estimated: so is every point of it
+            bucket, so_far, recent = (e.metric(metric).value for e in estimated)
+            point = replace(
+                point,
+                current=bucket,
+                cumulative=so_far,
+                sliding=recent,
+                estimated=True,
+                estimate=estimated[0],
+            )
+        out.append(point)
     return tuple(out)
 
 
@@ -186,9 +194,11 @@ def trace(
     interval: str = "86400s",
     settings: TraceSettings = TraceSettings(),
     service: Source | None = None,
+    estimator: EstimatorChoice | None = None,
     say: Say = lambda _: None,
 ) -> TraceReport:
-    """The whole report on ``metric``; ``service`` is the window over all versions."""
+    """The whole report on ``metric``; ``service`` is the window over all versions;
+    ``estimator``: CBPE for windows without actuals (None: the raw scores as probabilities)."""
     say("overall metric")
     overall_current = current.overall()
     overall_baseline = baseline.overall()
@@ -199,11 +209,21 @@ def trace(
         )
     if not overall_current.n:
         raise NoEvents(subject.model, subject.version, subject.window)
-    overall = _overall(current, baseline, overall_current, overall_baseline, metric)
+    choice = estimator or estimator_for(None, subject.positive_label)
+    estimates = _estimates(current, overall_current, metric, choice, interval, settings)
+    baseline_estimates = _estimates(baseline, overall_baseline, metric, choice, None, settings)
+    overall = _overall(
+        current, baseline, overall_current, overall_baseline, metric, estimates, baseline_estimates
+    )
     notes = list(subject.notes)
+    if (estimates or baseline_estimates) and not choice.calibrated:
+        notes.append(
+            "the estimate takes the raw scores as calibrated probabilities and 0.5 as the "
+            "threshold: register a baseline with --score-column and labels to calibrate them"
+        )
 
     say("timeline")
-    timeline = _timeline(current.timeline(interval), metric, settings.sliding)
+    timeline = _timeline(current.timeline(interval), metric, settings.sliding, estimates)
 
     say("slices")
     answered: dict[BucketRequest, tuple[Any, Any]] = {}
@@ -315,40 +335,62 @@ def trace(
     )
 
 
-def _overall(current: Source, baseline: Source, now: Stats, before: Stats, metric: str) -> Overall:
+def _estimates(
+    source: Source,
+    stats: Stats,
+    metric: str,
+    choice: EstimatorChoice,
+    interval: str | None,
+    settings: TraceSettings,
+) -> WindowEstimates | None:
+    """CBPE for a side with too few actuals for ``metric`` (classification only)."""
+    if task_of(metric) != "classification" or sample_size(stats, metric) >= settings.min_actuals:
+        return None
+    return estimate_window(source, choice, interval, settings.sliding)
+
+
+def _overall(
+    current: Source,
+    baseline: Source,
+    now: Stats,
+    before: Stats,
+    metric: str,
+    estimates: WindowEstimates | None,
+    baseline_estimates: WindowEstimates | None,
+) -> Overall:
     """The metric now and in the baseline (estimated from the scores where actuals lack)."""
     task = task_of(metric)
-    histogram = current.score_histogram()
-    base_histogram = baseline.score_histogram()
-    metrics_now = _metrics(now, task, histogram)
-    metrics_before = _metrics(before, task, base_histogram)
+    metrics_now = _metrics(now, task, current.score_histogram())
+    metrics_before = _metrics(before, task, baseline.score_histogram())
     value_now, value_before = metrics_now.get(metric), metrics_before.get(metric)
-    estimated = baseline_estimated = False
+    labelled = int(sample_size(now, metric))
     note = None
-    if sample_size(now, metric) == 0:
-        value_now = estimated_accuracy(histogram) if task == "classification" else None
-        estimated = value_now is not None
+    if estimates is not None:
+        value_now = estimates.overall.metric(metric).value
         note = (
-            "no actuals joined in this window: the current value is an estimate from the "
-            "scores (confidence-based, assumes calibrated probabilities)"
+            describe_estimate(estimates.overall, metric, labelled) + ": the current value is "
+            "an estimate from the window's scores through the baseline's calibration "
+            "(CBPE: assumes P(label | score) has not changed)"
         )
-    if sample_size(before, metric) == 0 and task == "classification":
-        estimate = estimated_accuracy(base_histogram)
-        if estimate is not None:  # compare estimate with estimate, like with like
-            value_before, baseline_estimated = estimate, True
+    elif task == "classification" and labelled == 0:
+        note = "no actuals and no scores in this window: nothing to estimate the metric from"
+    if baseline_estimates is not None:  # compare estimate with estimate, like with like
+        value_before = baseline_estimates.overall.metric(metric).value
     return Overall(
         metric=metric,
         current=value_now,
         baseline=value_before,
-        estimated=estimated,
+        estimated=estimates is not None,
         count=int(now.n),
-        labelled=int(sample_size(now, metric)),
+        labelled=labelled,
         baseline_count=int(before.n),
         baseline_labelled=int(sample_size(before, metric)),
         metrics=metrics_now,
         baseline_metrics=metrics_before,
         note=note,
-        baseline_estimated=baseline_estimated,
+        baseline_estimated=baseline_estimates is not None,
+        estimate=estimates.overall if estimates else None,
+        baseline_estimate=baseline_estimates.overall if baseline_estimates else None,
     )
 
 
@@ -404,7 +446,11 @@ def headline(
     """The answer first, in one sentence."""
     metric = overall.metric
     now, before = overall.current, overall.baseline
-    estimate = " (estimated)" if overall.estimated else ""
+    estimate = (
+        " " + band_and_basis(overall.estimate, metric, overall.labelled, lead="estimated: ")
+        if overall.estimate is not None
+        else ""
+    )
     if now is None:
         head = f"{metric} cannot be computed for this window."
     elif before is None:

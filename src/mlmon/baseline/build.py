@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlmon.baseline.calibrate import score_calibration
 from mlmon.baseline.profile import BucketPerformance, FeatureProfile, Profile, Task
 from mlmon.errors import InvalidEventError, ProfileError
 from mlmon.schema.document import normalize_label
@@ -232,8 +233,17 @@ def build_profile(
         outputs["prediction.label"] = _categorical(
             "prediction.label", frame[prediction_column], None, max_categories
         )
+    calibration = None
     if score_column:
         outputs["prediction.score"] = _numeric("prediction.score", frame[score_column], None, bins)
+        if task == "classification" and labels is not None:
+            calibration = score_calibration(
+                frame[score_column],
+                labels,
+                _as_keywords(frame[prediction_column], prediction_column)
+                if prediction_column
+                else None,
+            )
     return Profile(
         model=model,
         version=version,
@@ -249,6 +259,7 @@ def build_profile(
         labels=label_counts,
         performance=performance,
         crosses=crosses,
+        calibration=calibration,
     )
 
 

@@ -157,6 +157,10 @@ class Profile:
     #: its own baseline: "a|b" → rows [bucket_a, bucket_b, n, correct], a
     #: bucket being a category, a numeric bin index, or None for missing.
     crosses: dict[str, list[list[Any]]] = field(default_factory=dict)
+    #: The scores calibrated against the labels (binary classification with a score
+    #: column): :class:`mlmon.analysis.estimation.ScoreCalibration`'s stored form,
+    #: what estimates a window's performance without actuals (CBPE).
+    calibration: dict[str, Any] | None = None
 
     @property
     def profile_id(self) -> str:
@@ -183,6 +187,7 @@ class Profile:
             "features": {name: f.to_dict() for name, f in self.features.items()},
             "outputs": {name: f.to_dict() for name, f in self.outputs.items()},
             "crosses": self.crosses,
+            **({"calibration": self.calibration} if self.calibration is not None else {}),
         }
 
     @classmethod
@@ -214,6 +219,7 @@ class Profile:
                     n: FeatureProfile.from_dict(f) for n, f in (data.get("outputs") or {}).items()
                 },
                 crosses={str(k): list(v) for k, v in (data.get("crosses") or {}).items()},
+                calibration=dict(data["calibration"]) if data.get("calibration") else None,
             )
         except ProfileError:
             raise

@@ -103,6 +103,10 @@ def baseline_register(
         + (f", baseline {_metrics(stored.performance)}" if stored.performance else "")
         + "."
     )
+    if stored.calibration:
+        from mlmon.analysis.estimation import ScoreCalibration
+
+        console.print(ScoreCalibration.from_dict(stored.calibration).describe().capitalize() + ".")
 
 
 def _metrics(performance: dict) -> str:

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from mlmon.analysis.cbpe import Estimate
 from mlmon.analysis.dimensions import describe
-from mlmon.analysis.result import TraceReport
+from mlmon.analysis.estimation import describe_estimate
+from mlmon.analysis.result import Overall, TraceReport
 
 
 @dataclass
@@ -22,6 +24,7 @@ class Table:
     rows: list[list[str]] = field(default_factory=list)
     empty: str = "nothing to show"
     key: str = ""  # which chart (if any) the HTML report draws beside it
+    labels: tuple[int, ...] = ()  # columns of slice labels: long, may break anywhere
 
 
 def pct(value: float | None) -> str:
@@ -53,6 +56,7 @@ def tables(report: TraceReport) -> list[Table]:
         ["#", "kind", "feature", "slice", "evidence"],
         empty="none found",
         key="root_causes",
+        labels=(3,),
     )
     for i, cause in enumerate(report.root_causes, 1):
         causes.rows.append(
@@ -71,12 +75,15 @@ def tables(report: TraceReport) -> list[Table]:
     summary.rows.append(["predictions", f"{overall.count:,}", f"{overall.baseline_count:,}"])
     summary.rows.append(["with actuals", f"{overall.labelled:,}", f"{overall.baseline_labelled:,}"])
     out.append(summary)
+    if overall.estimate is not None:
+        out.append(_estimates(overall))
 
     slices = Table(
         f"Slices that changed (ranked by impact on {metric})",
         ["slice", metric, "baseline", "share", "impact", "arize impact", "p"],
         empty="no slice changed significantly",
         key="slices",
+        labels=(0,),
     )
     for s in report.slices:
         slices.rows.append(
@@ -145,23 +152,58 @@ def tables(report: TraceReport) -> list[Table]:
             )
     out.append(latency)
 
+    estimated = any(point.estimate for point in report.timeline)
     timeline = Table(
-        f"{metric} over time",
-        ["from", "predictions", "current", "cumulative", "sliding"],
+        f"{metric} over time" + (" (estimated: CBPE)" if estimated else ""),
+        ["from", "predictions", "current", "cumulative", "sliding"]
+        + (["band (current)"] if estimated else []),
         key="timeline",
     )
     for point in report.timeline:
-        timeline.rows.append(
-            [
-                point.start[:16].replace("T", " "),
-                f"{point.count:,}",
-                num(point.current),
-                num(point.cumulative),
-                num(point.sliding),
-            ]
-        )
+        row = [
+            point.start[:16].replace("T", " "),
+            f"{point.count:,}",
+            num(point.current),
+            num(point.cumulative),
+            num(point.sliding),
+        ]
+        if estimated:
+            row.append(_band(point.estimate.metric(metric)) if point.estimate else "")
+        timeline.rows.append(row)
     out.append(timeline)
     return out
+
+
+def _band(estimate: Estimate) -> str:
+    if estimate.lower is None or estimate.upper is None:
+        return "–"
+    return f"{estimate.lower:.3f}–{estimate.upper:.3f}"
+
+
+def _estimates(overall: Overall) -> Table:
+    """Every estimated metric with its band, beside the baseline's."""
+    assert overall.estimate is not None
+    table = Table(
+        "Estimated performance (CBPE, from the scores)",
+        ["metric", "estimate", "band", "baseline"],
+    )
+    for name, value in overall.estimate.metrics.items():
+        estimated_before = (
+            overall.baseline_estimate.metric(name).value if overall.baseline_estimate else None
+        )
+        if estimated_before is not None:
+            before = num(estimated_before) + " (estimated)"
+        else:
+            before = num(overall.baseline_metrics.get(name))
+        table.rows.append(
+            [
+                name,
+                describe_estimate(overall.estimate, name, overall.labelled),
+                _band(value),
+                before,
+            ]
+        )
+    return table
 
 
 def notes(report: TraceReport) -> list[str]:

@@ -24,9 +24,16 @@ h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2rem}
 border-left:4px solid #e07b28;padding:.7rem 1rem;margin:1rem 0}
 table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.5rem 0}
 th,td{border-bottom:1px solid #d0d7de;padding:.35rem .5rem;text-align:left;vertical-align:top}
+td.label{overflow-wrap:anywhere;min-width:12rem}
 th{background:#f6f8fa}.note{color:#6e5900}.empty{color:#57606a;font-style:italic}
 svg{background:#fff;border:1px solid #d0d7de;margin:.5rem 0}
 .legend span{display:inline-block;margin-right:1rem;font-size:.85rem}
+.chart{margin:.5rem 0}.bars{border:1px solid #d0d7de;padding:.3rem .5rem}
+.bars .row{display:grid;grid-template-columns:minmax(8rem,32%) minmax(0,1fr);gap:.6rem;
+align-items:center;padding:.2rem 0;border-bottom:1px solid #f0f2f4}
+.bars .label{font-size:.8rem;overflow-wrap:anywhere;min-width:0}
+.bars .track{min-width:0}.barline{display:flex;align-items:center;height:12px;margin:1px 0}
+.bar{display:inline-block;height:11px;flex:none}.figure{font-size:.7rem;margin-left:4px}
 """
 
 
@@ -64,6 +71,16 @@ def line_chart(points: Sequence[TimelinePoint], metric: str) -> str:
             f'<line x1="{pad}" x2="{width - pad}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>'
             f'<text x="2" y="{y + 4:.1f}" font-size="11">{value:.2f}</text>'
         )
+    band = [
+        (i, e.lower, e.upper)
+        for i, p in enumerate(points)
+        if p.estimate is not None
+        for e in (p.estimate.metric(metric),)
+        if e.lower is not None and e.upper is not None
+    ]
+    if band:  # the estimate's band per bucket, under the lines
+        outline = [xy(i, high) for i, _, high in band] + [xy(i, low) for i, low, _ in band[::-1]]
+        parts.append(f'<polygon fill="{BLUE}" fill-opacity="0.15" points="{" ".join(outline)}"/>')
     for name, color in series:
         coords = [
             xy(i, getattr(p, name)) for i, p in enumerate(points) if getattr(p, name) is not None
@@ -71,38 +88,48 @@ def line_chart(points: Sequence[TimelinePoint], metric: str) -> str:
         parts.append(
             f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(coords)}"/>'
         )
-    for i in (0, len(points) // 2, len(points) - 1):
+    for i, anchor in ((0, "start"), (len(points) // 2, "middle"), (len(points) - 1, "end")):
         x = pad + i * (width - 2 * pad) / (len(points) - 1)
         label = escape(points[i].start[:16].replace("T", " "))
-        parts.append(f'<text x="{x - 50:.1f}" y="{height - 10}" font-size="11">{label}</text>')
+        parts.append(
+            f'<text x="{x:.1f}" y="{height - 10}" font-size="11" text-anchor="{anchor}">'
+            f"{label}</text>"
+        )
     parts.append("</svg>")
-    return _legend(
-        [(f"{metric} per bucket", BLUE), ("cumulative", GREY), ("sliding", ORANGE)]
-    ) + "".join(parts)
+    estimated = " (estimated)" if band else ""
+    legend = [(f"{metric} per bucket{estimated}", BLUE), ("cumulative", GREY), ("sliding", ORANGE)]
+    if band:
+        legend.append(("band (± 3 sampling errors)", "#c9d8ee"))
+    return _legend(legend) + "".join(parts)
 
 
 def paired_bars(rows: list[tuple[str, float | None, float | None]], labels: tuple[str, str]) -> str:
-    """Horizontal bars: baseline (grey) above current (colour) for each labelled row."""
+    """Baseline (grey) above current (colour) for each labelled row, as HTML boxes.
+
+    The label is text in its own grid column, wrapping inside it, so a long slice
+    (three features crossed) never runs over the bars nor loses its end.
+    """
     rows = [r for r in rows if r[1] is not None or r[2] is not None][:25]
     if not rows:
         return ""
     top = max(max(r[1] or 0, r[2] or 0) for r in rows) or 1.0
-    label_w, width, row_h = 300, 1000, 30
-    height = row_h * len(rows) + 10
-    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img">']
-    for i, (label, before, now) in enumerate(rows):
-        y = 5 + i * row_h
-        parts.append(f'<text x="4" y="{y + 18}" font-size="12">{escape(label[:45])}</text>')
-        for j, (value, color) in enumerate(((before, GREY), (now, BLUE))):
+    parts = ['<div class="bars" role="img">']
+    for label, before, now in rows:
+        lines = []
+        for value, color in ((before, GREY), (now, BLUE)):
             if value is None:
+                lines.append('<div class="barline"></div>')
                 continue
-            w = (width - label_w - 80) * value / top
-            parts.append(
-                f'<rect x="{label_w}" y="{y + j * 12}" width="{w:.1f}" height="11" fill="{color}"/>'
-                f'<text x="{label_w + w + 4:.1f}" y="{y + j * 12 + 10}" font-size="10">'
-                f"{value:.3f}</text>"
+            share = 85 * max(value, 0.0) / top  # room for the figure beside the longest bar
+            lines.append(
+                f'<div class="barline"><span class="bar" style="width:{share:.2f}%;'
+                f'background:{color}"></span><span class="figure">{value:.3f}</span></div>'
             )
-    parts.append("</svg>")
+        parts.append(
+            f'<div class="row"><div class="label" title="{escape(label)}">{escape(label)}</div>'
+            f'<div class="track">{"".join(lines)}</div></div>'
+        )
+    parts.append("</div>")
     return _legend([(labels[0], GREY), (labels[1], BLUE)]) + "".join(parts)
 
 
@@ -144,14 +171,23 @@ def render_html(report: TraceReport) -> str:
         body.append(f'<p class="note">{escape(note)}</p>')
     for table in content.tables(report):
         body.append(f"<h2>{escape(table.title)}</h2>")
-        if table.key:
-            body.append(_charts(report, table.key))
+        chart = _charts(report, table.key) if table.key else ""
+        if chart:
+            body.append(f'<div class="chart" data-chart="{table.key}">{chart}</div>')
         if not table.rows:
             body.append(f'<p class="empty">{escape(table.empty)}</p>')
             continue
         head = "".join(f"<th>{escape(c)}</th>" for c in table.columns)
         rows = "".join(
-            "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in table.rows
+            "<tr>"
+            + "".join(
+                f'<td class="label">{escape(c)}</td>'
+                if i in table.labels
+                else f"<td>{escape(c)}</td>"
+                for i, c in enumerate(row)
+            )
+            + "</tr>"
+            for row in table.rows
         )
         body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
     return (

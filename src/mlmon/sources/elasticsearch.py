@@ -27,6 +27,7 @@ from mlmon.analysis.source import (
     Percentiles,
     QualityCounts,
     Scope,
+    ScoreBins,
     ScoreHistogram,
 )
 from mlmon.errors import ClusterError, ClusterNotFound
@@ -166,6 +167,21 @@ def exclude_clauses(exclude: Sequence[Conjunction]) -> list[dict[str, Any]]:
         {"bool": {"filter": [keep_query(d, frozenset((bucket,))) for d, bucket in conjunction]}}
         for conjunction in exclude
     ]
+
+
+def score_ranges(edges: Sequence[float]) -> dict[str, Any]:
+    """A ``range`` aggregation on the score, one bucket per bin ``[a, b)``: the first open
+    below, the last open above, so every scored row counts (as the pandas backend's)."""
+    inner = list(edges[1:-1])
+    ranges: list[dict[str, float]] = []
+    for i in range(len(inner) + 1):
+        bounds = {}
+        if i > 0:
+            bounds["from"] = float(inner[i - 1])
+        if i < len(inner):
+            bounds["to"] = float(inner[i])
+        ranges.append(bounds)
+    return {"range": {"field": "prediction.score", "ranges": ranges, "keyed": False}}
 
 
 def sample_probability(target: int | None, total: int) -> float | None:
@@ -494,6 +510,42 @@ class ElasticsearchSource:
             positive=counts(found["pos"]["h"]["buckets"]) if "pos" in found else empty,
             negative=counts(found["neg"]["h"]["buckets"]) if "neg" in found else empty,
         )
+
+    def score_bins(self, edges: Sequence[float], interval: str | None) -> ScoreBins | None:
+        """One ``range`` aggregation on the score with ``edges``, under the timeline's
+        ``date_histogram`` when ``interval`` is given (the window's counts are their sum)."""
+        ranges = score_ranges(edges)
+        if interval:
+            aggs = {
+                "t": {
+                    "date_histogram": {
+                        "field": "@timestamp",
+                        "fixed_interval": interval,
+                        "min_doc_count": 1,
+                    },
+                    "aggs": {"s": ranges},
+                }
+            }
+        else:
+            aggs = {"s": ranges}
+        found = self._search(aggs).get("aggregations")
+        if not found:
+            return None
+
+        def counts(agg: dict[str, Any]) -> tuple[int, ...]:
+            return tuple(int(b["doc_count"]) for b in agg["buckets"])
+
+        if not interval:
+            return ScoreBins(total=counts(found["s"]))
+        buckets = tuple(
+            (b["key_as_string"], counts(b["s"]))
+            for b in found["t"]["buckets"]
+            if sum(counts(b["s"]))
+        )
+        if not buckets:
+            return ScoreBins(total=(0,) * (len(edges) - 1))
+        total = tuple(int(sum(column)) for column in zip(*(c for _, c in buckets), strict=True))
+        return ScoreBins(total=total, buckets=buckets)
 
     def latency_fields(self) -> list[str]:
         kinds = self.field_kinds(("latency_ms.*",))

@@ -31,6 +31,7 @@ from mlmon.analysis.source import (
     Percentiles,
     QualityCounts,
     Scope,
+    ScoreBins,
     ScoreHistogram,
 )
 from mlmon.baseline.build import quantile_edges
@@ -198,15 +199,36 @@ class FrameSource:
     def timeline(self, interval: str) -> list[tuple[str, Stats]]:
         if self.frame.empty:
             return []
+        grouped = self.counts.groupby(self._bucket_starts(interval)).sum()
+        return [(_start_label(start), _to_stats(row)) for start, row in grouped.iterrows()]
+
+    def _bucket_starts(self, interval: str) -> np.ndarray:
+        """Each row's date-histogram bucket, in seconds since the epoch (as ES keys them)."""
         seconds = pd.Timedelta(interval).total_seconds()
         # whole seconds since the epoch, whatever unit pandas chose for the column
         epoch = (self.timestamps() - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
-        starts = (epoch // seconds) * seconds
-        grouped = self.counts.groupby(starts.to_numpy()).sum()
-        return [
-            (format_timestamp(datetime.fromtimestamp(start, timezone.utc)), _to_stats(row))
-            for start, row in grouped.iterrows()
-        ]
+        return ((epoch // seconds) * seconds).to_numpy()
+
+    def score_bins(self, edges: Sequence[float], interval: str | None) -> ScoreBins | None:
+        """What a ``range`` aggregation on ``edges`` counts (under a date histogram)."""
+        scores = pd.to_numeric(_column(self.frame, "prediction.score"), errors="coerce")
+        present = scores.notna().to_numpy()
+        if not present.any():
+            return None
+        bounds = np.asarray(edges, dtype=float)
+        index = np.searchsorted(bounds, scores.to_numpy()[present], side="right") - 1
+        index = np.clip(index, 0, bounds.size - 2)  # open below the first edge, above the last
+
+        def counts(rows: np.ndarray) -> tuple[int, ...]:
+            return tuple(int(c) for c in np.bincount(rows, minlength=bounds.size - 1))
+
+        buckets: tuple[tuple[str, tuple[int, ...]], ...] = ()
+        if interval:
+            starts = self._bucket_starts(interval)[present]
+            buckets = tuple(
+                (_start_label(start), counts(index[starts == start])) for start in np.unique(starts)
+            )
+        return ScoreBins(total=counts(index), buckets=buckets)
 
     def timestamps(self) -> pd.Series:
         return pd.to_datetime(self.frame["@timestamp"], utc=True, format="ISO8601")
@@ -285,6 +307,10 @@ class FrameSource:
             if values.size:
                 out[name] = quantile_edges(values, bins)
         return out
+
+
+def _start_label(start: float) -> str:
+    return format_timestamp(datetime.fromtimestamp(start, timezone.utc))
 
 
 def _in_scope(frame: pd.DataFrame, scope: Scope) -> pd.DataFrame:
