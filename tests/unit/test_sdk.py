@@ -336,3 +336,74 @@ for w in writers:
     lines = done.stdout.splitlines()
     assert len(lines) == 2 * 20 * 500
     assert all(orjson.loads(line)["features"]["x"] == "y" * 400 for line in lines)
+
+
+# --- drops are visible, close is final -------------------------------------------
+
+
+def test_drops_start_one_rate_limited_warning_naming_the_setting(caplog):
+    sink = CapturingSink()
+    sink.block()
+    log = logger(sink, max_queue=10, batch_size=5)
+    with caplog.at_level("WARNING", logger="mlmon.sdk"):
+        for i in range(200):
+            log.prediction(features={"amount": float(i)})
+        sink.release()
+        log.close()
+    warnings = [r.getMessage() for r in caplog.records if r.name == "mlmon.sdk"]
+    assert len(warnings) == 1, warnings  # a minute's worth of drops, one line
+    dropped = log.stats()["dropped_queue_full"]
+    assert dropped > 100
+    assert "dropped_queue_full" in warnings[0] and "max_queue=10" in warnings[0]
+    assert "spool_dir=" in warnings[0] and "block_when_full=True" in warnings[0]
+
+
+def test_a_later_burst_of_drops_warns_again_after_the_interval():
+    from mlmon.sdk._stats import Counters, DropWarning
+
+    now = [0.0]
+    counters = Counters()
+    said: list[str] = []
+    warning = DropWarning(counters, model="m", settings={"max_queue": 5}, clock=lambda: now[0])
+    warning.check()  # nothing dropped: nothing said
+    counters.add(dropped_queue_full=3)
+    import mlmon.sdk._stats as stats_module
+
+    original = stats_module.log.warning
+    stats_module.log.warning = said.append  # type: ignore[method-assign]
+    try:
+        warning.check()
+        counters.add(dropped_queue_full=4)
+        now[0] = 30.0
+        warning.check()  # within the minute: quiet
+        now[0] = 61.0
+        warning.check()
+        warning.check()  # nothing new
+    finally:
+        stats_module.log.warning = original  # type: ignore[method-assign]
+    assert len(said) == 2
+    assert said[0].startswith("mlmon: 3 events") and said[1].startswith("mlmon: 4 events")
+
+
+def test_close_with_a_timeout_is_final_and_counts_what_it_could_not_deliver():
+    sink = CapturingSink()
+    log = logger(sink, retry_for=600, batch_size=10)
+    sink.fail_next(10**9)  # the sink is down for good: the worker would retry for 10 minutes
+    for i in range(100):
+        log.prediction(features={"amount": float(i)})
+    start = time.perf_counter()
+    assert log.close(timeout=0.5) is False
+    assert time.perf_counter() - start < 3
+    stats = log.stats()
+    assert stats["queued"] == 0
+    assert stats["dropped_at_close"] == 100 and stats["sent"] == 0
+    assert sink.closed  # and only after the worker stopped
+    assert not log._worker.is_alive()
+
+
+def test_close_in_time_says_so():
+    sink = CapturingSink()
+    log = logger(sink)
+    log.prediction(features={"amount": 1.0})
+    assert log.close() is True
+    assert log.stats()["sent"] == 1 and log.stats()["dropped_at_close"] == 0

@@ -13,6 +13,7 @@ service and never block it: they are counted in :meth:`stats`.
 from __future__ import annotations
 
 import atexit
+import logging
 import queue
 import sys
 import threading
@@ -26,13 +27,17 @@ from typing import IO, Any
 from mlmon.baseline.profile import read_profile_file
 from mlmon.errors import InvalidEventError
 from mlmon.es.settings import ConnectionSettings
-from mlmon.sdk._stats import Counters
+from mlmon.sdk._stats import Counters, DropWarning
 from mlmon.sdk._worker import Worker
 from mlmon.sdk.processors import EventKind, ModelStamper, TimeStamper, Validate, new_id
 from mlmon.sdk.sinks import Sink, sink_from_url
 from mlmon.tagging import RulesCache
 
 Processor = Callable[[Any, str, dict[str, Any]], Any]
+
+#: How long close() waits, after its timeout, for a send already in flight to return.
+_CLOSE_GRACE = 5.0
+_log = logging.getLogger("mlmon.sdk")
 
 
 class _Chain:
@@ -50,12 +55,14 @@ class _Chain:
         processors: Sequence[Processor],
         events: queue.Queue,
         counters: Counters,
+        warning: DropWarning,
         *,
         block: bool,
     ) -> None:
         self._processors = tuple(processors)
         self._events = events
         self._counters = counters
+        self._warning = warning
         self._block = block
 
     def __call__(self, kind: str, fields: dict[str, Any]) -> None:
@@ -69,6 +76,7 @@ class _Chain:
                 self._events.put_nowait(fields)
         except queue.Full:
             self._counters.add(dropped_queue_full=1)
+            self._warning.check()
 
 
 def _is_drop_event(error: BaseException) -> bool:
@@ -158,10 +166,16 @@ class PredictionLogger:
             refresh_seconds=refresh_seconds,
             counters=self._counters,
         )
+        warning = DropWarning(
+            self._counters,
+            model=model,
+            settings={"max_queue": max_queue, "retry_for": retry_for, "spool_max_bytes": None},
+        )
         self._log = _Chain(
             [EventKind(), stamper, TimeStamper(clock), *processors, Validate()],
             self._events,
             self._counters,
+            warning,
             block=block_when_full,
         )
         self._worker = Worker(
@@ -171,9 +185,12 @@ class PredictionLogger:
             rules,
             batch_size=batch_size,
             retry_for=retry_for,
+            warning=warning,
         )
         self._worker.start()
         self._closed = False
+        self._closed_clean = False
+        self._warning = warning
         self._lock = threading.Lock()
         atexit.register(_close_at_exit, weakref.ref(self))
 
@@ -282,16 +299,34 @@ class PredictionLogger:
             time.sleep(0.01)
         return True
 
-    def close(self, timeout: float = 10.0) -> None:
-        """Flush, stop the background thread and close the sink (idempotent)."""
+    def close(self, timeout: float = 10.0) -> bool:
+        """Deliver for up to ``timeout`` seconds, stop the background thread, close the sink.
+
+        After it, ``stats()`` is final: what was not delivered in time is counted as
+        ``dropped_at_close`` (``queued`` is 0). The sink closes only once the thread has
+        stopped; a send already in flight may hold it up to the sink's own timeout
+        (``_CLOSE_GRACE`` at most, then a warning and the sink is left open).
+        True when everything was delivered. Idempotent.
+        """
         with self._lock:
             if self._closed:
-                return
+                return self._closed_clean
             self._closed = True
-        self.flush(timeout)
-        self._worker.stop()
-        self._worker.join(timeout=max(0.1, timeout))
+        delivered = self.flush(timeout)
+        self._worker.stop(abandon=True)  # flush had its time: nothing more is retried
+        self._worker.join(timeout=_CLOSE_GRACE)
+        if self._worker.is_alive():
+            _log.warning(
+                "mlmon: close(): a send was still in flight after %.0fs; %d events unaccounted",
+                _CLOSE_GRACE,
+                self._events.unfinished_tasks,
+            )
+            self._closed_clean = False
+            return False
         self._sink.close()
+        self._warning.check()
+        self._closed_clean = delivered and not self._counters.get("dropped_at_close")
+        return self._closed_clean
 
     def __enter__(self) -> PredictionLogger:
         return self

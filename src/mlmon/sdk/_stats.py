@@ -1,9 +1,12 @@
-"""Thread-safe counters behind ``PredictionLogger.stats()``."""
+"""Thread-safe counters behind ``PredictionLogger.stats()``, and the warning when drops start."""
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 
 #: Always present in stats(), even at zero.
 STANDARD = (
@@ -12,10 +15,21 @@ STANDARD = (
     "queued",
     "dropped_queue_full",
     "dropped_send_failed",
+    "dropped_at_close",
     "invalid",
     "tagged",
     "untagged",
 )
+
+#: Every way an event can be lost, with what to change so it is not.
+DROPS = {
+    "dropped_queue_full": "the queue (max_queue={max_queue}) was full",
+    "dropped_send_failed": "the sink failed for longer than retry_for={retry_for}s",
+    "dropped_spool_full": "the spool (spool_max_bytes={spool_max_bytes}) was full",
+    "dropped_at_close": "close() reached its timeout with them undelivered",
+}
+
+log = logging.getLogger("mlmon.sdk")
 
 
 class Counters:
@@ -42,3 +56,61 @@ class Counters:
     def get(self, name: str) -> int:
         with self._lock:
             return self._counts[name]
+
+    def drops(self) -> dict[str, int]:
+        with self._lock:
+            return {name: self._counts[name] for name in DROPS if self._counts[name]}
+
+
+class DropWarning:
+    """One ``logging`` warning when events start to be dropped, then at most one a minute.
+
+    Each says how many were dropped since the last one, why, and which setting
+    keeps them. Called from the worker's loop and from the caller's drop path
+    (so a stalled sink still warns); the check is one clock read.
+    """
+
+    def __init__(
+        self,
+        counters: Counters,
+        *,
+        model: str,
+        settings: dict[str, object],
+        interval: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._counters = counters
+        self._model = model
+        self._settings = settings
+        self._interval = interval
+        self._clock = clock
+        self._next = 0.0
+        self._reported: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def check(self) -> None:
+        if self._clock() < self._next or not self._lock.acquire(blocking=False):
+            return
+        try:
+            drops = self._counters.drops()
+            new = {k: v - self._reported.get(k, 0) for k, v in drops.items()}
+            new = {k: v for k, v in new.items() if v > 0}
+            if not new:
+                return
+            self._reported = drops
+            self._next = self._clock() + self._interval
+            log.warning(self.message(new))
+        finally:
+            self._lock.release()
+
+    def message(self, new: dict[str, int]) -> str:
+        reasons = "; ".join(
+            f"{count:,} {name}: {DROPS[name].format(**self._settings)}"
+            for name, count in new.items()
+        )
+        return (
+            f"mlmon: {sum(new.values()):,} events of model {self._model!r} dropped ({reasons}). "
+            "A service: set spool_dir= to keep them on disk until the sink is back; a batch "
+            "job: block_when_full=True to wait instead. Counted in stats(); next warning in "
+            f"{self._interval:.0f}s at the earliest."
+        )

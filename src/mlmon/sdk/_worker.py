@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mlmon.prepare import tag_if_needed
-from mlmon.sdk._stats import Counters
+from mlmon.sdk._stats import Counters, DropWarning
 from mlmon.sdk.sinks import SendReport, Sink, SinkError
 from mlmon.tagging import RulesCache
 
@@ -33,6 +33,7 @@ class Worker(threading.Thread):
         linger: float = 0.2,
         retry_for: float = 5.0,
         max_backoff: float = 1.0,
+        warning: DropWarning | None = None,
     ) -> None:
         super().__init__(name="mlmon-sink", daemon=True)
         self._events = events
@@ -43,10 +44,16 @@ class Worker(threading.Thread):
         self._linger = linger
         self._retry_for = retry_for
         self._max_backoff = max_backoff
+        self._warning = warning
         self._stopping = threading.Event()
+        self._abandon = threading.Event()
         self._force_idle = threading.Event()
 
-    def stop(self) -> None:
+    def stop(self, *, abandon: bool = False) -> None:
+        """Finish what is queued and end; with ``abandon``, retry nothing more and count
+        everything undelivered as ``dropped_at_close`` (close() has run out of time)."""
+        if abandon:
+            self._abandon.set()
         self._stopping.set()
 
     def request_idle_work(self) -> None:
@@ -55,6 +62,9 @@ class Worker(threading.Thread):
 
     def run(self) -> None:
         while not (self._stopping.is_set() and self._events.empty()):
+            if self._abandon.is_set():
+                self._drop_queued()
+                break
             batch = self._take_batch()
             if batch:
                 try:
@@ -68,6 +78,17 @@ class Worker(threading.Thread):
                 self._add(self._safely(lambda f=force: self._sink.idle(force=f)))
                 if force:
                     self._counters.add(idle_done=1)
+            if self._warning is not None:
+                self._warning.check()
+
+    def _drop_queued(self) -> None:
+        while True:
+            try:
+                self._events.get_nowait()
+            except queue.Empty:
+                return
+            self._counters.add(dropped_at_close=1)
+            self._events.task_done()
 
     def _take_batch(self) -> list[dict[str, Any]]:
         try:
@@ -98,6 +119,9 @@ class Worker(threading.Thread):
         deadline = time.monotonic() + self._retry_for
         backoff = 0.05
         while pending:
+            if self._abandon.is_set():
+                self._counters.add(dropped_at_close=len(pending))
+                return
             try:
                 self._add(self._sink.send(pending))
                 self._counters.add(sent=len(pending))
@@ -112,7 +136,7 @@ class Worker(threading.Thread):
             if time.monotonic() + backoff > deadline or (self._stopping.is_set() and backoff > 0.4):
                 self._counters.add(dropped_send_failed=len(pending))
                 return
-            time.sleep(backoff)
+            self._abandon.wait(backoff)
             backoff = min(self._max_backoff, backoff * 2)
 
     def _add(self, report: SendReport | None) -> None:
