@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-import queue
 import sys
 import threading
 import time
@@ -27,6 +26,8 @@ from typing import IO, Any
 from mlmon.baseline.profile import read_profile_file
 from mlmon.errors import InvalidEventError
 from mlmon.es.settings import ConnectionSettings
+from mlmon.sdk._handoff import Handoff
+from mlmon.sdk._spool import Spool
 from mlmon.sdk._stats import Counters, DropWarning
 from mlmon.sdk._worker import Worker
 from mlmon.sdk.processors import EventKind, ModelStamper, TimeStamper, Validate, new_id
@@ -53,29 +54,32 @@ class _Chain:
     def __init__(
         self,
         processors: Sequence[Processor],
-        events: queue.Queue,
+        events: Handoff,
         counters: Counters,
         warning: DropWarning,
         *,
         block: bool,
+        spool: Spool | None,
     ) -> None:
         self._processors = tuple(processors)
         self._events = events
         self._counters = counters
         self._warning = warning
         self._block = block
+        self._spool = spool
 
     def __call__(self, kind: str, fields: dict[str, Any]) -> None:
         fields["event"] = kind  # structlog's message, last, as structlog puts it
         for processor in self._processors:
             fields = processor(self, "info", fields)
-        try:
-            if self._block:
-                self._events.put(fields)
-            else:
-                self._events.put_nowait(fields)
-        except queue.Full:
-            self._counters.add(dropped_queue_full=1)
+        if self._block:
+            self._events.put(fields)
+        elif not self._events.offer(fields):
+            if self._spool is not None and self._spool.append((fields,)):
+                self._counters.add(spooled=1)
+                return
+            self._counters.add(dropped_queue_full=1 if self._spool is None else 0)
+            self._counters.add(dropped_spool_full=0 if self._spool is None else 1)
             self._warning.check()
 
 
@@ -128,6 +132,10 @@ class PredictionLogger:
             dropped and counted (``dropped_queue_full``), never blocking the caller.
         block_when_full: for batch jobs (backfills, the simulator) only: wait for room
             in the queue instead of dropping. A model service keeps the default.
+        spool_dir: a directory for a disk spool (see :mod:`mlmon.sdk._spool`): what does
+            not fit the queue or cannot be sent is appended there and replayed in order
+            when the sink is back; bounded by ``spool_max_bytes`` (then dropped, counted
+            as ``dropped_spool_full``); ``spool_fsync`` is "segment", "always" or "never".
         processors: extra structlog processors run before validation (e.g. to hash PII);
             one may raise ``structlog.DropEvent`` (counted as ``dropped_by_processor``).
     """
@@ -147,6 +155,9 @@ class PredictionLogger:
         strict: bool = True,
         max_queue: int = 10_000,
         block_when_full: bool = False,
+        spool_dir: str | Path | None = None,
+        spool_max_bytes: int = 1 << 30,
+        spool_fsync: str = "segment",
         batch_size: int = 500,
         retry_for: float = 5.0,
         processors: Sequence[Processor] = (),
@@ -155,10 +166,15 @@ class PredictionLogger:
     ) -> None:
         self._strict = strict
         self._counters = Counters()
-        self._events: queue.Queue = queue.Queue(maxsize=max_queue)
+        self._events = Handoff(max_queue)
         stamper = ModelStamper(model, version, environment=environment, deployment=deployment)
         self.model, self.version = model, version
         self._sink = sink_from_url(sink, settings=settings, stream=stream)
+        self._spool = (
+            Spool(spool_dir, max_bytes=spool_max_bytes, fsync=spool_fsync)
+            if spool_dir is not None
+            else None
+        )
         rules = _rules_cache(
             profile,
             profile_name=profile_name,
@@ -169,7 +185,11 @@ class PredictionLogger:
         warning = DropWarning(
             self._counters,
             model=model,
-            settings={"max_queue": max_queue, "retry_for": retry_for, "spool_max_bytes": None},
+            settings={
+                "max_queue": max_queue,
+                "retry_for": retry_for,
+                "spool_max_bytes": spool_max_bytes,
+            },
         )
         self._log = _Chain(
             [EventKind(), stamper, TimeStamper(clock), *processors, Validate()],
@@ -177,6 +197,7 @@ class PredictionLogger:
             self._counters,
             warning,
             block=block_when_full,
+            spool=self._spool,
         )
         self._worker = Worker(
             self._events,
@@ -186,6 +207,7 @@ class PredictionLogger:
             batch_size=batch_size,
             retry_for=retry_for,
             warning=warning,
+            spool=self._spool,
         )
         self._worker.start()
         self._closed = False
@@ -271,9 +293,15 @@ class PredictionLogger:
     # -- control -------------------------------------------------------------
 
     def stats(self) -> dict[str, int]:
-        """Counters: every emitted event is sent, dropped (counted by reason) or still queued."""
+        """Counters: ``emitted = sent + queued + spooled + dropped_*`` (by reason); with a
+        spool, ``replayed`` (sent from it, also from an earlier process) and ``spool_pending``
+        (on disk, still to replay)."""
         counts = self._counters.snapshot()
-        counts["queued"] = self._events.unfinished_tasks
+        counts["queued"] = self._events.queued
+        if self._spool is not None:
+            counts["spool_pending"] = self._spool.pending
+            counts["spool_bytes"] = self._spool.bytes
+            counts["spool_corrupt"] = self._spool.corrupt
         return counts
 
     @property
@@ -282,15 +310,19 @@ class PredictionLogger:
         return self._counters.last_error
 
     def flush(self, timeout: float = 10.0) -> bool:
-        """Wait until everything emitted so far is delivered or counted; True if it was in time."""
+        """Wait until everything emitted so far is delivered (with a spool: replayed too) or
+        counted as dropped; True if it was in time."""
         deadline = time.monotonic() + timeout
-        events = self._events
-        with events.all_tasks_done:
-            while events.unfinished_tasks:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not self._worker.is_alive():
-                    return False
-                events.all_tasks_done.wait(remaining)
+        alive = self._worker.is_alive
+        if not self._events.wait_empty(deadline, alive):
+            return False
+        while self._worker.backlog:
+            if time.monotonic() > deadline or not alive():
+                return False
+            self._events.wake()
+            time.sleep(0.01)
+        if not self._events.wait_empty(deadline, alive):
+            return False
         before = self._counters.get("idle_done")
         self._worker.request_idle_work()
         while self._counters.get("idle_done") == before and self._worker.is_alive():
@@ -319,11 +351,13 @@ class PredictionLogger:
             _log.warning(
                 "mlmon: close(): a send was still in flight after %.0fs; %d events unaccounted",
                 _CLOSE_GRACE,
-                self._events.unfinished_tasks,
+                self._events.queued,
             )
             self._closed_clean = False
             return False
         self._sink.close()
+        if self._spool is not None:
+            self._spool.close()
         self._warning.check()
         self._closed_clean = delivered and not self._counters.get("dropped_at_close")
         return self._closed_clean

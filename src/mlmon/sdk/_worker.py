@@ -1,21 +1,26 @@
-"""The logger's background thread: bounded queue in, tagged batches out.
+"""The logger's background thread: bounded hand-off in, tagged batches out.
 
 The model service's thread only validates and enqueues (never blocks: a full
-queue is a counted drop). This thread tags each batch against the current
-profile, sends it, retries failures with capped back-off for a bounded time,
-and counts whatever it finally cannot deliver. Memory is bounded by the
-queue size plus one batch.
+queue is a counted drop, or with a spool a line on disk). This thread tags
+each batch against the current profile, sends it, and on failure either
+retries with capped back-off for ``retry_for`` seconds and counts what it
+still cannot deliver, or — with a spool — appends it to the spool at once
+and replays the spool, oldest first, as soon as the sink takes events again.
+While the spool holds events, new batches queue behind them on disk, so
+events reach the sink in the order they were spooled. Memory is bounded by
+the queue size plus one batch.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from mlmon.prepare import tag_if_needed
+from mlmon.sdk._handoff import Handoff
+from mlmon.sdk._spool import Spool
 from mlmon.sdk._stats import Counters, DropWarning
 from mlmon.sdk.sinks import SendReport, Sink, SinkError
 from mlmon.tagging import RulesCache
@@ -24,7 +29,7 @@ from mlmon.tagging import RulesCache
 class Worker(threading.Thread):
     def __init__(
         self,
-        events: queue.Queue,
+        events: Handoff,
         sink: Sink,
         counters: Counters,
         rules: RulesCache,
@@ -34,6 +39,7 @@ class Worker(threading.Thread):
         retry_for: float = 5.0,
         max_backoff: float = 1.0,
         warning: DropWarning | None = None,
+        spool: Spool | None = None,
     ) -> None:
         super().__init__(name="mlmon-sink", daemon=True)
         self._events = events
@@ -45,34 +51,50 @@ class Worker(threading.Thread):
         self._retry_for = retry_for
         self._max_backoff = max_backoff
         self._warning = warning
+        self._spool = spool
         self._stopping = threading.Event()
         self._abandon = threading.Event()
         self._force_idle = threading.Event()
+        self._next_replay = 0.0  # with a spool: when to try the sink again after a failure
+        self._replay_backoff = 0.05
 
     def stop(self, *, abandon: bool = False) -> None:
-        """Finish what is queued and end; with ``abandon``, retry nothing more and count
-        everything undelivered as ``dropped_at_close`` (close() has run out of time)."""
+        """Finish what is queued and end; with ``abandon``, retry nothing more: what is
+        undelivered goes to the spool, or without one is counted as ``dropped_at_close``."""
         if abandon:
             self._abandon.set()
         self._stopping.set()
+        self._events.wake()
 
     def request_idle_work(self) -> None:
         """Ask the sink to do its idle work (e.g. join actuals) at the next chance."""
         self._force_idle.set()
+        self._events.wake()
+
+    @property
+    def backlog(self) -> int:
+        """Events in the spool still to replay (0 without a spool)."""
+        return self._spool.pending if self._spool is not None else 0
 
     def run(self) -> None:
-        while not (self._stopping.is_set() and self._events.empty()):
+        events = self._events
+        while not (self._stopping.is_set() and events.empty()):
             if self._abandon.is_set():
-                self._drop_queued()
-                break
-            batch = self._take_batch()
+                self._set_aside(events.take(len(events._items) + 1, 0), "dropped_at_close")
+                events.done()
+                continue
+            batch = events.take(self._batch_size, self._linger)
             if batch:
                 try:
-                    self._deliver(batch)
+                    if self.backlog:
+                        self._set_aside(batch, "dropped_send_failed")  # behind the older ones
+                    else:
+                        self._deliver(batch)
                 finally:
-                    for _ in batch:
-                        self._events.task_done()
-            if self._events.empty():
+                    events.done()
+            if self.backlog:
+                self._replay()
+            if events.empty():
                 force = self._force_idle.is_set()
                 self._force_idle.clear()
                 self._add(self._safely(lambda f=force: self._sink.idle(force=f)))
@@ -81,63 +103,86 @@ class Worker(threading.Thread):
             if self._warning is not None:
                 self._warning.check()
 
-    def _drop_queued(self) -> None:
-        while True:
-            try:
-                self._events.get_nowait()
-            except queue.Empty:
-                return
-            self._counters.add(dropped_at_close=1)
-            self._events.task_done()
+    def _tag(self, batch: list[dict[str, Any]]) -> list[str]:
+        """Tag in place; what tagging did to each (counted once an event is delivered: a
+        spooled event is tagged again when replayed, a tagged one is then kept)."""
+        rules = self._rules
+        return [tag_if_needed(event, rules) for event in batch]
 
-    def _take_batch(self) -> list[dict[str, Any]]:
+    def _count_tagging(self, outcomes: list[str]) -> None:
+        self._counters.add(tagged=outcomes.count("tagged"), untagged=outcomes.count("untagged"))
+
+    def _send(self, pending: list[dict[str, Any]]) -> int:
+        """One attempt; how many leading events of ``pending`` were delivered."""
         try:
-            first = self._events.get(timeout=self._linger)
-        except queue.Empty:
-            return []
-        batch = [first]
-        while len(batch) < self._batch_size:
-            try:
-                batch.append(self._events.get_nowait())
-            except queue.Empty:
-                break
-        return batch
+            self._add(self._sink.send(pending))
+            return len(pending)
+        except SinkError as exc:
+            self._counters.add(send_errors=1)
+            self._counters.note_error(str(exc))
+            return exc.delivered
+        except Exception as exc:  # a sink bug must not kill the thread or lose the count
+            self._counters.add(send_errors=1)
+            self._counters.note_error(f"{type(exc).__name__}: {exc}")
+            return 0
 
     def _deliver(self, batch: list[dict[str, Any]]) -> None:
-        tagged = untagged = 0
-        rules = self._rules
-        for event in batch:
-            outcome = tag_if_needed(event, rules)
-            if outcome == "tagged":
-                tagged += 1
-                if tagged % 16 == 0:
-                    time.sleep(0)  # let the service's threads have the GIL (~200 µs max)
-            elif outcome == "untagged":
-                untagged += 1
-        self._counters.add(tagged=tagged, untagged=untagged)
+        outcomes = self._tag(batch)
         pending = batch
         deadline = time.monotonic() + self._retry_for
         backoff = 0.05
         while pending:
             if self._abandon.is_set():
-                self._counters.add(dropped_at_close=len(pending))
+                self._set_aside(pending, "dropped_at_close")
                 return
-            try:
-                self._add(self._sink.send(pending))
-                self._counters.add(sent=len(pending))
+            delivered = self._send(pending)
+            self._counters.add(sent=delivered)
+            self._count_tagging(outcomes[:delivered])
+            pending, outcomes = pending[delivered:], outcomes[delivered:]
+            if not pending:
                 return
-            except SinkError as exc:
-                self._counters.add(sent=exc.delivered, send_errors=1)
-                self._counters.note_error(str(exc))
-                pending = pending[exc.delivered :]
-            except Exception as exc:  # a sink bug must not kill the thread or lose the count
-                self._counters.add(send_errors=1)
-                self._counters.note_error(f"{type(exc).__name__}: {exc}")
-            if time.monotonic() + backoff > deadline or (self._stopping.is_set() and backoff > 0.4):
+            if self._spool is not None:  # the spool is the retry: nothing waits in memory
+                self._set_aside(pending, "dropped_send_failed")
+                self._next_replay = time.monotonic() + self._replay_backoff
+                return
+            if time.monotonic() + backoff > deadline:
                 self._counters.add(dropped_send_failed=len(pending))
                 return
             self._abandon.wait(backoff)
             backoff = min(self._max_backoff, backoff * 2)
+
+    def _set_aside(self, events: list[dict[str, Any]], reason: str) -> None:
+        """Into the spool when there is one (``spooled``), else counted as lost for ``reason``."""
+        if not events:
+            return
+        if self._spool is None:
+            self._counters.add(**{reason: len(events)})
+        elif self._spool.append(events):
+            self._counters.add(spooled=len(events))
+        else:
+            self._counters.add(dropped_spool_full=len(events))
+
+    def _replay(self) -> None:
+        """Send the spool's oldest events while the sink takes them and nothing new waits."""
+        spool = self._spool
+        assert spool is not None
+        while spool.pending and not self._abandon.is_set():
+            if time.monotonic() < self._next_replay:
+                return
+            batch, token = spool.peek(self._batch_size)
+            if batch:
+                outcomes = self._tag(batch)
+                delivered = self._send(batch)
+                if delivered < len(batch):  # the sink is still away: look again later
+                    self._replay_backoff = min(self._max_backoff, self._replay_backoff * 2)
+                    self._next_replay = time.monotonic() + self._replay_backoff
+                    return
+                self._replay_backoff = 0.05
+                self._count_tagging(outcomes)
+            spool.commit(token, len(batch))
+            self._counters.add(replayed=len(batch))
+            if len(self._events._items) >= self._batch_size:
+                return  # let the live events in line (they go behind on disk)
 
     def _add(self, report: SendReport | None) -> None:
         if report is not None:

@@ -1,0 +1,92 @@
+"""The bounded hand-off between the service's threads and the logger's worker.
+
+A ``deque`` (``append``/``popleft`` are atomic under the GIL) instead of
+``queue.Queue``, whose every ``put`` and ``get`` takes a lock and notifies a
+condition: the caller pays one length check and one append, and wakes the
+worker only when it is asleep. Only the worker takes events out.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import Any
+
+
+class Handoff:
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._items: deque[Any] = deque()
+        self._wake = threading.Event()
+        self._room = threading.Event()
+        self._sleeping = False
+        #: Taken out by the worker and not yet delivered or counted (may briefly
+        #: overlap with the items still in the deque: never an undercount).
+        self.in_flight = 0
+        self._progress = threading.Condition()
+
+    # -- the callers' side ---------------------------------------------------
+
+    def offer(self, item: Any) -> bool:
+        """Enqueue unless full; never waits."""
+        items = self._items
+        if len(items) >= self.capacity:
+            return False
+        items.append(item)
+        if self._sleeping:
+            self._wake.set()
+        return True
+
+    def put(self, item: Any) -> None:
+        """Enqueue, waiting for room (``block_when_full``)."""
+        while not self.offer(item):
+            self._room.clear()
+            if len(self._items) < self.capacity:
+                continue
+            self._room.wait(0.05)
+
+    @property
+    def queued(self) -> int:
+        return len(self._items) + self.in_flight
+
+    def empty(self) -> bool:
+        return not self._items
+
+    # -- the worker's side ---------------------------------------------------
+
+    def take(self, limit: int, wait: float) -> list[Any]:
+        """Up to ``limit`` items, waiting up to ``wait`` seconds for the first."""
+        items = self._items
+        if not items:
+            self._sleeping = True
+            if not items:
+                self._wake.wait(wait)
+            self._sleeping = False
+            self._wake.clear()
+        count = min(limit, len(items))
+        self.in_flight = count  # before they leave the deque: queued never undercounts
+        popleft = items.popleft
+        batch = [popleft() for _ in range(count)]
+        self._room.set()
+        return batch
+
+    def done(self) -> None:
+        """The batch last taken is delivered or counted."""
+        self.in_flight = 0
+        with self._progress:
+            self._progress.notify_all()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def wait_empty(self, deadline: float, alive: Any) -> bool:
+        """Until nothing is queued (True) or ``deadline`` passes / the worker dies (False)."""
+        with self._progress:
+            while self.queued:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not alive():
+                    return False
+                self.wake()
+                self._progress.wait(min(remaining, 0.05))
+        return True
