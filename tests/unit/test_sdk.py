@@ -407,3 +407,43 @@ def test_close_in_time_says_so():
     log.prediction(features={"amount": 1.0})
     assert log.close() is True
     assert log.stats()["sent"] == 1 and log.stats()["dropped_at_close"] == 0
+
+
+def test_fluentd_sink_sends_forward_mode_messages_one_per_tag_with_event_times():
+    import msgpack
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    received = bytearray()
+
+    def receive() -> None:
+        conn, _ = server.accept()
+        while chunk := conn.recv(1 << 16):
+            received.extend(chunk)
+
+    import threading
+
+    reader = threading.Thread(target=receive)
+    reader.start()
+    port = server.getsockname()[1]
+    with logger(f"fluentd://127.0.0.1:{port}") as log:
+        for i in range(50):
+            pid = log.prediction(features={"amount": float(i)}, prediction="a")
+            log.actual(pid, label="b")
+    reader.join(10)
+    server.close()
+    messages = list(msgpack.Unpacker(io.BytesIO(bytes(received)), raw=False))
+    entries = {}
+    for tag, batch in messages:  # Forward mode: [tag, [[time, record], ...]]
+        for moment, record in batch:
+            assert moment.code == 0  # EventTime: seconds and nanoseconds, big-endian
+            seconds, nanos = int.from_bytes(moment.data[:4]), int.from_bytes(moment.data[4:])
+            assert seconds + nanos / 1e9 == epoch_seconds("2026-11-22T10:00:00.123Z")
+            entries.setdefault(tag, []).append(record)
+    assert set(entries) == {"mlmon.prediction.fraud", "mlmon.actual.fraud"}
+    assert [r["features"]["amount"] for r in entries["mlmon.prediction.fraud"]] == [
+        float(i) for i in range(50)
+    ]
+    assert len(entries["mlmon.actual.fraud"]) == 50
+    assert len(messages) < 100  # batched: not one message per event

@@ -26,6 +26,7 @@ from typing import IO, Any
 from mlmon.baseline.profile import read_profile_file
 from mlmon.errors import InvalidEventError
 from mlmon.es.settings import ConnectionSettings
+from mlmon.sdk._fastpath import PredictionDocs
 from mlmon.sdk._handoff import Handoff
 from mlmon.sdk._spool import Spool
 from mlmon.sdk._stats import Counters, DropWarning
@@ -72,6 +73,9 @@ class _Chain:
         fields["event"] = kind  # structlog's message, last, as structlog puts it
         for processor in self._processors:
             fields = processor(self, "info", fields)
+        self.enqueue(fields)
+
+    def enqueue(self, fields: dict[str, Any]) -> None:
         if self._block:
             self._events.put(fields)
         elif not self._events.offer(fields):
@@ -81,6 +85,11 @@ class _Chain:
             self._counters.add(dropped_queue_full=1 if self._spool is None else 0)
             self._counters.add(dropped_spool_full=0 if self._spool is None else 1)
             self._warning.check()
+
+
+def _plain_id(prediction_id: object) -> bool:
+    """An id the direct path may take as it is (others go through the schema's check)."""
+    return type(prediction_id) is str and 0 < len(prediction_id) <= 128
 
 
 def _is_drop_event(error: BaseException) -> bool:
@@ -210,6 +219,10 @@ class PredictionLogger:
             spool=self._spool,
         )
         self._worker.start()
+        #: The plain call's direct path: only without processors of the service's own
+        #: (they must see the raw event) and without a test clock.
+        self._fast = PredictionDocs(stamper.block) if not processors and clock is None else None
+        self._block = block_when_full
         self._closed = False
         self._closed_clean = False
         self._warning = warning
@@ -233,6 +246,31 @@ class PredictionLogger:
         timestamp: datetime | str | None = None,
     ) -> str | None:
         """Log one prediction; returns its id (for :meth:`actual`), or None if skipped."""
+        fast = self._fast
+        if (
+            fast is not None
+            and actual is None
+            and latency_ms is None
+            and tags is None
+            and trace is None
+            and timestamp is None
+            and (prediction_id is None or _plain_id(prediction_id))
+        ):
+            if self._closed:
+                self._counters.add(dropped_after_close=1)
+                return None
+            pid = prediction_id or new_id()
+            try:
+                doc = fast(pid, features, prediction, score, value)
+            except InvalidEventError:
+                self._counters.add(invalid=1)
+                if self._strict:
+                    raise
+                return None
+            if self._block or not self._events.offer(doc):
+                self._log.enqueue(doc)
+            self._counters.emitted()
+            return pid
         pid = prediction_id or new_id()
         fields: dict[str, Any] = {"prediction_id": pid, "features": features}
         outcome = {
@@ -285,9 +323,10 @@ class PredictionLogger:
         except BaseException as error:
             if not _is_drop_event(error):
                 raise
-            self._counters.add(emitted=1, dropped_by_processor=1)
+            self._counters.add(dropped_by_processor=1)
+            self._counters.emitted()
             return True
-        self._counters.add(emitted=1)
+        self._counters.emitted()
         return True
 
     # -- control -------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -37,6 +38,15 @@ class Counters:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         self.last_error: str | None = None
+        #: Counted on every call, from any thread: ``next()`` on a count is atomic and takes
+        #: no lock (a third of the cost of :meth:`add`).
+        self._emitted = itertools.count()
+
+    def emitted(self) -> None:
+        next(self._emitted)
+
+    def _emitted_so_far(self) -> int:
+        return int(repr(self._emitted)[len("count(") : -1])  # the count's next value
 
     def add(self, **amounts: int) -> None:
         with self._lock:
@@ -51,6 +61,7 @@ class Counters:
         with self._lock:
             counts = dict(self._counts)
         counts.pop("idle_done", None)
+        counts["emitted"] = self._emitted_so_far()
         return {**dict.fromkeys(STANDARD, 0), **counts}
 
     def get(self, name: str) -> int:

@@ -59,6 +59,11 @@ class ModelStamper:
             block["deployment"] = deployment
         self._block = block
 
+    @property
+    def block(self) -> dict[str, str]:
+        """The ``model`` block it stamps (a copy)."""
+        return dict(self._block)
+
     def __call__(self, _logger: Any, _method: str, event_dict: EventDict) -> EventDict:
         event_dict.setdefault("model", dict(self._block))
         return event_dict

@@ -8,6 +8,10 @@ the worker retries exactly the rest and every event is accounted for.
 
 from __future__ import annotations
 
+import contextlib
+import select
+import socket
+import struct
 import sys
 import threading
 import time
@@ -90,41 +94,96 @@ def epoch_seconds(timestamp: str) -> float:
 
 
 class FluentdSink:
-    """The forward protocol through fluent-logger; tags ``mlmon.<kind>.<model>``.
+    """The forward protocol, one message per tag and batch (Fluentd's *Forward* mode).
 
-    fluent-logger keeps failed records in its own buffer and may resend them
-    with a later record; mlmon drops that buffer after a failure and retries
-    itself, so its counters stay exact.
+    Tags are ``mlmon.<kind>.<model>``; each entry's time is an ``EventTime`` (the
+    event's ``@timestamp`` to the millisecond). A batch is one ``sendall``: fluent-logger
+    packed and sent every event on its own (a system call each, most of the sink's cost).
+    A failed send closes the connection and raises :class:`SinkError` with nothing
+    counted as delivered, so the worker resends (or spools) the whole batch: across a
+    broken connection the peer may see part of a batch twice (at least once, not exactly
+    once; Elasticsearch behind it keeps one document per ``prediction_id``).
     """
 
     def __init__(self, host: str, port: int, *, timeout: float = 1.0) -> None:
-        from fluent.sender import FluentSender
+        import msgpack  # fluent-logger's dependency; loaded only for this sink
 
         self.address = f"{host}:{port}"
-        self._sender = FluentSender(
-            "mlmon",
-            host=host,
-            port=port,
-            timeout=timeout,
-            nanosecond_precision=True,
-            bufmax=1024 * 1024,
-            buffer_overflow_handler=lambda _pending: None,
-        )
+        self._host, self._port, self._timeout = host, port, timeout
+        self._packb = msgpack.Packer().pack
+        self._ext = msgpack.ExtType
+        self._sock: socket.socket | None = None
+        self._seconds: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM:SS" → epoch seconds
+
+    def _connection(self) -> socket.socket:
+        sock = self._sock
+        if sock is not None and _peer_closed(sock):
+            self._disconnect()
+            sock = None
+        if sock is None:
+            sock = socket.create_connection((self._host, self._port), timeout=self._timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._sock = sock
+        return sock
+
+    def _disconnect(self) -> None:
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.close()
+            self._sock = None
+
+    def _event_time(self, timestamp: str) -> Any:
+        second = timestamp[:19]
+        seconds = self._seconds.get(second)
+        if seconds is None:
+            if len(self._seconds) > 4096:
+                self._seconds.clear()
+            seconds = self._seconds[second] = int(epoch_seconds(second + "Z"))
+        return self._ext(0, _TIME.pack(seconds, int(timestamp[20:23]) * 1_000_000))
+
+    def encode(self, batch: list[dict[str, Any]]) -> bytes:
+        """The batch as forward-mode messages, one per tag, events in order within a tag."""
+        by_tag: dict[str, list[list[Any]]] = {}
+        times: dict[str, Any] = {}  # many events share a millisecond at high rates
+        for event in batch:
+            tag = f"mlmon.{event['event']['kind']}.{event['model']['name']}"
+            entries = by_tag.get(tag)
+            if entries is None:
+                entries = by_tag[tag] = []
+            stamp = event["@timestamp"]
+            moment = times.get(stamp)
+            if moment is None:
+                moment = times[stamp] = self._event_time(stamp)
+            entries.append([moment, event])
+        pack = self._packb
+        return b"".join(pack([tag, entries]) for tag, entries in by_tag.items())
 
     def send(self, batch: list[dict[str, Any]]) -> None:
-        for position, event in enumerate(batch):
-            label = f"{event['event']['kind']}.{event['model']['name']}"
-            if not self._sender.emit_with_time(label, epoch_seconds(event["@timestamp"]), event):
-                error = self._sender.last_error
-                self._sender.clear_last_error()
-                self._sender.pendings = None  # mlmon retries; do not let fluent-logger resend too
-                raise SinkError(f"fluentd at {self.address}: {error}", delivered=position)
+        data = self.encode(batch)
+        try:
+            self._connection().sendall(data)
+        except OSError as exc:
+            self._disconnect()
+            raise SinkError(f"fluentd at {self.address}: {exc}", delivered=0) from exc
 
     def idle(self, *, force: bool = False) -> None:
         return None
 
     def close(self) -> None:
-        self._sender.close()
+        self._disconnect()
+
+
+_TIME = struct.Struct(">II")
+
+
+def _peer_closed(sock: socket.socket) -> bool:
+    """True when the peer has closed (or reset) the connection since the last send."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+        # Readable with nothing to read is the peer's FIN (the peer sends us nothing else).
+        return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
 
 
 class ElasticsearchSink:

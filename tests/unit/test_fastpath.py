@@ -1,0 +1,69 @@
+"""The plain prediction call's direct path gives the document the schema gives, or its error."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlmon.errors import InvalidEventError
+from mlmon.schema.document import normalize_event
+from mlmon.sdk._fastpath import PredictionDocs, UtcNow
+
+MODEL = {"name": "fraud", "version": "v1", "environment": "prod"}
+
+names = st.one_of(st.sampled_from(["amount", "merchant", "x_1", "bad name", "a.b", ""]), st.text())
+values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+def _schema(features, label, score, value):
+    raw = {
+        "@timestamp": "2026-11-22T10:00:00.123Z",
+        "event": {"kind": "prediction", "schema_version": 1},
+        "model": MODEL,
+        "prediction_id": "p1",
+        "features": features,
+    }
+    outcome = {k: v for k, v in (("label", label), ("score", score), ("value", value))}
+    outcome = {k: v for k, v in outcome.items() if v is not None}
+    if outcome:
+        raw["prediction"] = outcome
+    return normalize_event(raw)
+
+
+def _outcome(call):
+    try:
+        return call()
+    except InvalidEventError:
+        return "invalid"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(names, values, max_size=6), values, values, values)
+def test_the_direct_path_and_normalize_event_agree(features, label, score, value):
+    docs = PredictionDocs(MODEL)
+    docs.now = lambda: "2026-11-22T10:00:00.123Z"
+    direct = _outcome(lambda: docs("p1", features, label, score, value))
+    schema = _outcome(lambda: _schema(features, label, score, value))
+    assert direct == schema
+    # Again, now that the valid names are known (the schema skips checking them again).
+    assert _outcome(lambda: docs("p1", features, label, score, value)) == schema
+
+
+def test_utc_now_is_the_schemas_timestamp_form_and_current():
+    stamp = UtcNow()()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", stamp)
+    from datetime import datetime
+
+    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+    assert math.isclose(moment, time.time(), abs_tol=2.0)
