@@ -351,11 +351,14 @@ def test_drops_start_one_rate_limited_warning_naming_the_setting(caplog):
         sink.release()
         log.close()
     warnings = [r.getMessage() for r in caplog.records if r.name == "mlmon.sdk"]
-    assert len(warnings) == 1, warnings  # a minute's worth of drops, one line
+    # When drops start, one line; the rest of that minute's drops, once more at close.
+    assert len(warnings) == 2, warnings
     dropped = log.stats()["dropped_queue_full"]
     assert dropped > 100
-    assert "dropped_queue_full" in warnings[0] and "max_queue=10" in warnings[0]
+    assert warnings[0].startswith("mlmon: 1 events") and "max_queue=10" in warnings[0]
+    assert "dropped_queue_full" in warnings[0] and "next warning in 60s" in warnings[0]
     assert "spool_dir=" in warnings[0] and "block_when_full=True" in warnings[0]
+    assert warnings[1].startswith(f"mlmon: {dropped - 1:,} events") and "at close" in warnings[1]
 
 
 def test_a_later_burst_of_drops_warns_again_after_the_interval():
@@ -369,8 +372,8 @@ def test_a_later_burst_of_drops_warns_again_after_the_interval():
     counters.add(dropped_queue_full=3)
     import mlmon.sdk._stats as stats_module
 
-    original = stats_module.log.warning
-    stats_module.log.warning = said.append  # type: ignore[method-assign]
+    original = stats_module.warn
+    stats_module.warn = said.append
     try:
         warning.check()
         counters.add(dropped_queue_full=4)
@@ -380,7 +383,7 @@ def test_a_later_burst_of_drops_warns_again_after_the_interval():
         warning.check()
         warning.check()  # nothing new
     finally:
-        stats_module.log.warning = original  # type: ignore[method-assign]
+        stats_module.warn = original
     assert len(said) == 2
     assert said[0].startswith("mlmon: 3 events") and said[1].startswith("mlmon: 4 events")
 

@@ -15,8 +15,11 @@ from typing import Any
 
 
 class Handoff:
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, *, gather: float = 0.005) -> None:
         self.capacity = capacity
+        #: How long the worker lets a short batch grow before taking it: at moderate rates
+        #: one wake-up, tagging pass and send per few milliseconds, not one per event.
+        self.gather = gather
         self._items: deque[Any] = deque()
         self._wake = threading.Event()
         self._room = threading.Event()
@@ -64,6 +67,8 @@ class Handoff:
                 self._wake.wait(wait)
             self._sleeping = False
             self._wake.clear()
+        if items and len(items) < limit and self.gather:
+            time.sleep(self.gather)
         count = min(limit, len(items))
         self.in_flight = count  # before they leave the deque: queued never undercounts
         popleft = items.popleft

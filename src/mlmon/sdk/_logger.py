@@ -13,7 +13,6 @@ service and never block it: they are counted in :meth:`stats`.
 from __future__ import annotations
 
 import atexit
-import logging
 import sys
 import threading
 import time
@@ -29,7 +28,7 @@ from mlmon.es.settings import ConnectionSettings
 from mlmon.sdk._fastpath import PredictionDocs
 from mlmon.sdk._handoff import Handoff
 from mlmon.sdk._spool import Spool
-from mlmon.sdk._stats import Counters, DropWarning
+from mlmon.sdk._stats import Counters, DropWarning, warn
 from mlmon.sdk._worker import Worker
 from mlmon.sdk.processors import EventKind, ModelStamper, TimeStamper, Validate, new_id
 from mlmon.sdk.sinks import Sink, sink_from_url
@@ -39,7 +38,6 @@ Processor = Callable[[Any, str, dict[str, Any]], Any]
 
 #: How long close() waits, after its timeout, for a send already in flight to return.
 _CLOSE_GRACE = 5.0
-_log = logging.getLogger("mlmon.sdk")
 
 
 class _Chain:
@@ -387,17 +385,16 @@ class PredictionLogger:
         self._worker.stop(abandon=True)  # flush had its time: nothing more is retried
         self._worker.join(timeout=_CLOSE_GRACE)
         if self._worker.is_alive():
-            _log.warning(
-                "mlmon: close(): a send was still in flight after %.0fs; %d events unaccounted",
-                _CLOSE_GRACE,
-                self._events.queued,
+            warn(
+                f"mlmon: close(): a send was still in flight after {_CLOSE_GRACE:.0f}s; "
+                f"{self._events.queued} events unaccounted"
             )
             self._closed_clean = False
             return False
         self._sink.close()
         if self._spool is not None:
             self._spool.close()
-        self._warning.check()
+        self._warning.check(final=True)  # drops since the last warning: said now, not lost
         self._closed_clean = delivered and not self._counters.get("dropped_at_close")
         return self._closed_clean
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import logging
 import threading
 import time
 from collections import Counter
@@ -30,7 +29,13 @@ DROPS = {
     "dropped_at_close": "close() reached its timeout with them undelivered",
 }
 
-log = logging.getLogger("mlmon.sdk")
+
+def warn(message: str) -> None:
+    """Through the standard ``logging`` module, logger ``mlmon.sdk`` (imported on the first
+    warning: a service that never drops does not pay for importing it)."""
+    import logging
+
+    logging.getLogger("mlmon.sdk").warning(message)
 
 
 class Counters:
@@ -99,8 +104,10 @@ class DropWarning:
         self._reported: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def check(self) -> None:
-        if self._clock() < self._next or not self._lock.acquire(blocking=False):
+    def check(self, *, final: bool = False) -> None:
+        """Warn if drops are new and the last warning is a minute old; ``final`` (at close):
+        whatever was not yet reported, whenever the last warning was."""
+        if (not final and self._clock() < self._next) or not self._lock.acquire(blocking=final):
             return
         try:
             drops = self._counters.drops()
@@ -110,18 +117,20 @@ class DropWarning:
                 return
             self._reported = drops
             self._next = self._clock() + self._interval
-            log.warning(self.message(new))
+            warn(self.message(new, final=final))
         finally:
             self._lock.release()
 
-    def message(self, new: dict[str, int]) -> str:
+    def message(self, new: dict[str, int], *, final: bool = False) -> str:
         reasons = "; ".join(
             f"{count:,} {name}: {DROPS[name].format(**self._settings)}"
             for name, count in new.items()
         )
+        when = "since the last warning, at close" if final else "since the last warning"
+        later = "" if final else f"; next warning in {self._interval:.0f}s at the earliest"
         return (
-            f"mlmon: {sum(new.values()):,} events of model {self._model!r} dropped ({reasons}). "
-            "A service: set spool_dir= to keep them on disk until the sink is back; a batch "
-            "job: block_when_full=True to wait instead. Counted in stats(); next warning in "
-            f"{self._interval:.0f}s at the earliest."
+            f"mlmon: {sum(new.values()):,} events of model {self._model!r} dropped {when} "
+            f"({reasons}). A service: set spool_dir= to keep them on disk until the sink is "
+            "back; a batch job: block_when_full=True to wait instead. Counted in stats()"
+            f"{later}."
         )
