@@ -80,8 +80,10 @@ class _Chain:
             if self._spool is not None and self._spool.append((fields,)):
                 self._counters.add(spooled=1)
                 return
-            self._counters.add(dropped_queue_full=1 if self._spool is None else 0)
-            self._counters.add(dropped_spool_full=0 if self._spool is None else 1)
+            if self._spool is None:
+                self._counters.add(dropped_queue_full=1)
+            else:
+                self._counters.add(dropped_spool_full=1)
             self._warning.check()
 
 
