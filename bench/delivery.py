@@ -312,6 +312,10 @@ def markdown(r: dict) -> str:
             "|---|---|---|---|",
             *rows,
             "",
+            "Where the time goes (each piece measured alone: the caller's document, tagging "
+            "and serialising each cost about one dict + orjson; garbage collection and the "
+            "hand-off between threads add the rest): `bench/profile-delivery.txt`.",
+            "",
             f"{es_rounds}Import cost, fresh interpreters, median of 5 (target: under 100 ms "
             "without pandas, numpy, pyarrow, scipy, elasticsearch; `bench.imports`):",
             "",

@@ -13,7 +13,6 @@ service and never block it: they are counted in :meth:`stats`.
 from __future__ import annotations
 
 import atexit
-import sys
 import threading
 import time
 import weakref
@@ -25,6 +24,7 @@ from typing import IO, Any
 from mlmon.baseline.profile import read_profile_file
 from mlmon.errors import InvalidEventError
 from mlmon.es.settings import ConnectionSettings
+from mlmon.sdk._chain import Chain, Processor, is_drop_event
 from mlmon.sdk._fastpath import PredictionDocs
 from mlmon.sdk._handoff import Handoff
 from mlmon.sdk._spool import Spool
@@ -34,68 +34,13 @@ from mlmon.sdk.processors import EventKind, ModelStamper, TimeStamper, Validate,
 from mlmon.sdk.sinks import Sink, sink_from_url
 from mlmon.tagging import RulesCache
 
-Processor = Callable[[Any, str, dict[str, Any]], Any]
-
 #: How long close() waits, after its timeout, for a send already in flight to return.
 _CLOSE_GRACE = 5.0
-
-
-class _Chain:
-    """Runs the processors as structlog does and puts the finished event on the queue.
-
-    Each processor is a structlog processor, ``(logger, method_name, event_dict)``
-    → ``event_dict``, and may raise ``structlog.DropEvent``. The chain runs here
-    rather than through ``structlog.wrap_logger``, which would do the same: importing
-    structlog (it loads rich and asyncio when they are installed) would cost a model
-    service more time than all of the SDK.
-    """
-
-    def __init__(
-        self,
-        processors: Sequence[Processor],
-        events: Handoff,
-        counters: Counters,
-        warning: DropWarning,
-        *,
-        block: bool,
-        spool: Spool | None,
-    ) -> None:
-        self._processors = tuple(processors)
-        self._events = events
-        self._counters = counters
-        self._warning = warning
-        self._block = block
-        self._spool = spool
-
-    def __call__(self, kind: str, fields: dict[str, Any]) -> None:
-        fields["event"] = kind  # structlog's message, last, as structlog puts it
-        for processor in self._processors:
-            fields = processor(self, "info", fields)
-        self.enqueue(fields)
-
-    def enqueue(self, fields: dict[str, Any]) -> None:
-        if self._block:
-            self._events.put(fields)
-        elif not self._events.offer(fields):
-            if self._spool is not None and self._spool.append((fields,)):
-                self._counters.add(spooled=1)
-                return
-            if self._spool is None:
-                self._counters.add(dropped_queue_full=1)
-            else:
-                self._counters.add(dropped_spool_full=1)
-            self._warning.check()
 
 
 def _plain_id(prediction_id: object) -> bool:
     """An id the direct path may take as it is (others go through the schema's check)."""
     return type(prediction_id) is str and 0 < len(prediction_id) <= 128
-
-
-def _is_drop_event(error: BaseException) -> bool:
-    """``structlog.DropEvent`` from a service's own processor (structlog is loaded then)."""
-    structlog = sys.modules.get("structlog")
-    return structlog is not None and isinstance(error, structlog.DropEvent)
 
 
 def _rules_cache(
@@ -200,7 +145,7 @@ class PredictionLogger:
                 "spool_max_bytes": spool_max_bytes,
             },
         )
-        self._log = _Chain(
+        self._log = Chain(
             [EventKind(), stamper, TimeStamper(clock), *processors, Validate()],
             self._events,
             self._counters,
@@ -321,7 +266,7 @@ class PredictionLogger:
                 raise
             return False
         except BaseException as error:
-            if not _is_drop_event(error):
+            if not is_drop_event(error):
                 raise
             self._counters.add(dropped_by_processor=1)
             self._counters.emitted()
