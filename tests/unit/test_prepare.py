@@ -167,7 +167,7 @@ def test_profile_files_load_with_the_values_alone(tmp_path):
 def test_stored_profiles_survive_fields_added_later_and_removed_optional_ones():
     """A new optional field must not break stored profiles, in either direction."""
     stored = PROFILE.to_dict()
-    newer = {**json.loads(json.dumps(stored)), "calibration": {"bins": [0.1, 0.2]}}  # newer mlmon
+    newer = {**json.loads(json.dumps(stored)), "window_sketch": {"bins": [0.1, 0.2]}}  # newer mlmon
     newer["features"]["amount"] = {**newer["features"]["amount"], "sketch": [1, 2]}
     assert Profile.from_dict(newer).to_dict() == stored
     older = {k: v for k, v in stored.items() if k not in ("outputs", "crosses", "revision")}
