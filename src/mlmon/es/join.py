@@ -9,7 +9,10 @@ prediction whatever arrives first:
 2. a join pass pages through pending actuals, finds their predictions with
    one ``ids`` query per page, bulk-updates each found prediction with a
    partial ``{"actual": …}`` doc, and only then marks the actual joined;
-3. an actual whose prediction is not indexed yet stays pending and is joined
+3. the predictions that shadowed it (``trace.shadow_of`` = its id) get the
+   same actual and their ``pair`` block (:mod:`mlmon.schema.pairing`) in the
+   same bulk request; the actual is marked only when all of them succeeded;
+4. an actual whose prediction is not indexed yet stays pending and is joined
    by a later pass (the SDK's Elasticsearch sink, ``mlmon ingest``,
    ``mlmon join`` and the analyzer all run one).
 
@@ -34,6 +37,7 @@ from mlmon.schema.event import (
     format_timestamp,
     model_indices,
 )
+from mlmon.schema.pairing import pair_block, shadow_of
 
 
 @dataclass(frozen=True)
@@ -96,14 +100,16 @@ def join_pending(
                 "update",
                 located[hit["_id"]][0],
                 hit["_id"],
-                prediction_update(hit["_source"], located[hit["_id"]][1]),
+                prediction_update(hit["_source"], located[hit["_id"]][1].get("prediction")),
                 hit,
             )
             for hit in page
             if hit["_id"] in located
         ]
         pending += len(page) - len(updates)
-        outcome = execute(client, updates)
+        shadows = _shadow_updates(client, predictions, page, located, model)
+        outcome = execute(client, updates + shadows)
+        unfinished = {f.operation.source["_id"] for f in outcome.failed}
         marks = [
             Operation(
                 "update",
@@ -112,6 +118,7 @@ def join_pending(
                 {"join": {"joined_at": stamp, "prediction_index": op.index}},
             )
             for op in outcome.succeeded
+            if op.source.get("_index") and op.id not in unfinished
         ]
         marked = execute(client, marks)
         joined += len(marked.succeeded)
@@ -122,10 +129,46 @@ def join_pending(
     return JoinResult(joined=joined, pending=pending, failed=failed, errors=tuple(errors[:10]))
 
 
+def _shadow_updates(
+    client: Elasticsearch,
+    index: str,
+    page: list[dict[str, Any]],
+    located: dict[str, tuple[str, dict[str, Any]]],
+    model: str | None,
+) -> list[Operation]:
+    """The actual, and the pairing with its live partner, for every shadow of a located
+    prediction: one actual joins every prediction of its request. A failed shadow update
+    leaves its actual pending (``source`` names it), so a later pass retries it."""
+    live_ids = [hit["_id"] for hit in page if hit["_id"] in located]
+    if not live_ids:
+        return []
+    filters: list[dict[str, Any]] = [{"terms": {"trace.shadow_of": live_ids}}]
+    if model:
+        filters.append({"term": {"model.name": model}})
+    found = client.search(
+        index=index,
+        query={"bool": {"filter": filters}},
+        size=min(10_000, 10 * len(live_ids)),
+        source=["prediction", "trace.shadow_of"],
+        allow_no_indices=True,
+        ignore_unavailable=True,
+    )["hits"]["hits"]
+    actuals = {hit["_id"]: hit for hit in page}
+    updates = []
+    for shadow in found:
+        live_id = shadow_of(shadow["_source"])
+        actual = actuals[live_id]
+        body = prediction_update(actual["_source"], shadow["_source"].get("prediction"))
+        given = actual["_source"].get("actual") or {}
+        body["pair"] = pair_block(shadow["_source"], located[live_id][1], given)
+        updates.append(Operation("update", shadow["_index"], shadow["_id"], body, {"_id": live_id}))
+    return updates
+
+
 def _locate(
     client: Elasticsearch, index: str, ids: list[str], model: str | None
 ) -> dict[str, tuple[str, dict[str, Any]]]:
-    """prediction id → (the index holding it, its prediction block), with one ``ids`` query."""
+    """prediction id → (the index holding it, what pairing needs of it), with one ``ids`` query."""
     filters: list[dict[str, Any]] = [{"ids": {"values": ids}}]
     if model:
         filters.append({"term": {"model.name": model}})
@@ -133,8 +176,8 @@ def _locate(
         index=index,
         query={"bool": {"filter": filters}},
         size=len(ids),
-        source=["prediction"],
+        source=["prediction", "model.version", "latency_ms.total"],
         allow_no_indices=True,
         ignore_unavailable=True,
     )["hits"]["hits"]
-    return {hit["_id"]: (hit["_index"], hit["_source"].get("prediction")) for hit in hits}
+    return {hit["_id"]: (hit["_index"], hit["_source"]) for hit in hits}

@@ -121,7 +121,7 @@ def _latency(raw: Any) -> dict[str, Any]:
 def _trace(raw: Any) -> dict[str, str]:
     trace = _mapping("trace", raw)
     out = {}
-    for key in ("id", "parent_prediction_id"):
+    for key in ("id", "parent_prediction_id", "shadow_of"):
         if trace.get(key) is not None:
             out[key] = _text(f"trace.{key}", trace[key])
     return out
@@ -225,6 +225,7 @@ def normalize_event(raw: Any) -> dict[str, Any]:
         "quality",
         "prediction_timestamp",
         "join",
+        "pair",  # mlmon's own pairing block on a shadow (an export): recomputed, never trusted
     }
     unknown = sorted(set(raw) - known)
     if unknown:

@@ -122,6 +122,7 @@ class PredictionLogger:
         self._counters = Counters()
         self._events = Handoff(max_queue)
         stamper = ModelStamper(model, version, environment=environment, deployment=deployment)
+        self._stamper = stamper
         self.model, self.version = model, version
         self._sink = sink_from_url(sink, settings=settings, stream=stream)
         self._spool = (
@@ -189,8 +190,17 @@ class PredictionLogger:
         trace: Mapping[str, Any] | None = None,
         prediction_id: str | None = None,
         timestamp: datetime | str | None = None,
+        deployment: str | None = None,
+        shadow_of: str | None = None,
     ) -> str | None:
-        """Log one prediction; returns its id (for :meth:`actual`), or None if skipped."""
+        """Log one prediction; returns its id (for :meth:`actual`), or None if skipped.
+
+        A shadow (a candidate that saw the request but whose answer was not served):
+        ``deployment="shadow", shadow_of=<the live prediction's id>``, with the same
+        features. The live prediction's actual then joins the shadow too, and
+        ``mlmon compare`` pairs the two. ``deployment`` overrides the logger's own
+        for this one event.
+        """
         fast = self._fast
         if (
             fast is not None
@@ -199,6 +209,8 @@ class PredictionLogger:
             and tags is None
             and trace is None
             and timestamp is None
+            and deployment is None
+            and shadow_of is None
             and (prediction_id is None or _plain_id(prediction_id))
         ):
             if self._closed:
@@ -218,6 +230,12 @@ class PredictionLogger:
             return pid
         pid = prediction_id or new_id()
         fields: dict[str, Any] = {"prediction_id": pid, "features": features}
+        if shadow_of is not None and deployment is None:
+            deployment = "shadow"
+        if deployment is not None:
+            fields["model"] = {**self._stamper(self, "info", {})["model"], "deployment": deployment}
+        if shadow_of is not None:
+            trace = {**(trace or {}), "shadow_of": shadow_of}
         outcome = {
             k: v
             for k, v in (("label", prediction), ("score", score), ("value", value))

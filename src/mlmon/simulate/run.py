@@ -173,6 +173,10 @@ def build_traffic(
             labels, scores = fitted.predict(frame.loc[rows])
             frame.loc[rows, "predicted"], frame.loc[rows, "score"] = labels, scores
     _finish(frame, actual, rng, start=start, end=end, offsets=offsets, truth=truth)
+    if scenario.shadow:
+        from mlmon.simulate.shadow import add_shadow
+
+        add_shadow(frame, rng, truth)
     return Traffic(frame=frame, reference=reference.drop(columns=["merchant_risk"]), truth=truth)
 
 
@@ -312,6 +316,20 @@ def emit(
         )
         for v in versions
     }
+    shadowed = "shadow_predicted" in traffic.frame.columns
+    if shadowed:
+        from mlmon.simulate.shadow import CANDIDATE
+
+        shadow = PredictionLogger(
+            model=model,
+            version=CANDIDATE,
+            sink=sink,
+            stream=stream,
+            deployment="shadow",
+            environment="production",
+            block_when_full=True,
+        )
+        loggers[f"{CANDIDATE} (shadow)"] = shadow
     result = EmitResult()
     fraud = "state" in traffic.frame.columns  # the fraud world's tag; others log none
     try:
@@ -338,6 +356,22 @@ def emit(
                 timestamp=row.timestamp,
             )
             result.predictions += 1
+            if shadowed:
+                shadow.prediction(
+                    features=_features(row, traffic.features),
+                    prediction=row.shadow_predicted,
+                    score=float(row.shadow_score),
+                    latency_ms={
+                        "total": row.shadow_latency_total,
+                        "inference": row.shadow_latency_inference,
+                        "features": {"user_history": row.latency_lookup},
+                    },
+                    tags={"region": REGIONS.get(row.state, "other")},
+                    prediction_id=f"{row.prediction_id}-shadow",
+                    shadow_of=row.prediction_id,
+                    timestamp=row.timestamp,
+                )
+                result.predictions += 1
             if not row.actual_first:
                 send_actual()
             if progress:

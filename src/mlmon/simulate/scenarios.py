@@ -20,6 +20,7 @@ class Scenario:
     canary: bool = False  # v2 serves a share of traffic, much slower
     gradual_drift: bool = False  # amount grows steadily over the days
     label_issue: bool = False  # one zip code's actuals come from a broken labeller
+    shadow: bool = False  # a v2 candidate shadows every request (mlmon.simulate.shadow)
     #: "fraud", or another world (churn, credit, ads) whose incident is in
     #: :mod:`mlmon.simulate.incidents` under the scenario's name
     domain: str = "fraud"
@@ -47,6 +48,12 @@ SCENARIOS = {
             canary=True,
         ),
         Scenario("healthy", "The same model and traffic with nothing injected."),
+        Scenario(
+            "shadow",
+            "A v2 candidate shadows every request of v1: better on electronics, worse in "
+            "TX, about 30 ms slower; its answers are logged, not served.",
+            shadow=True,
+        ),
         Scenario(
             "gradual-drift", "Transaction amounts grow steadily over the days.", gradual_drift=True
         ),

@@ -40,6 +40,7 @@ from mlmon.errors import InvalidEventError, UsageError
 from mlmon.es.join import prediction_update
 from mlmon.prepare import prepare_event
 from mlmon.schema.event import format_timestamp
+from mlmon.schema.pairing import shadow_of, shadow_update
 from mlmon.tagging import RulesCache
 
 PERCENTS = (50, 95, 99)
@@ -86,8 +87,18 @@ def load_events(path: Path, *, profile: Profile | None = None) -> LoadedEvents:
             loaded.unjoined_actuals += 1
             continue
         prediction.update(prediction_update(actual, prediction.get("prediction")))
+    pair_shadows(predictions)
     loaded.frame = pd.json_normalize(list(predictions.values())) if predictions else pd.DataFrame()
     return loaded
+
+
+def pair_shadows(predictions: dict[str, dict[str, Any]]) -> None:
+    """Each shadow gets its live partner's pair block and actual, as Elasticsearch's join and
+    pairing pass write them (:func:`~mlmon.schema.pairing.shadow_update`)."""
+    for doc in predictions.values():
+        live = predictions.get(shadow_of(doc) or "")
+        if live is not None:
+            doc.update(shadow_update(doc, live))
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
