@@ -187,3 +187,35 @@ def regression_metrics(
         "rmse": math.sqrt(sum_squared / n) if n else math.nan,
         "mape": sum_abs_pct / n_pct if n_pct else math.nan,
     }
+
+
+def mcnemar(b: int, c: int) -> tuple[float, float]:
+    """McNemar's test on the discordant pairs of two classifiers on the same requests.
+
+    ``b``: requests only the first got right; ``c``: only the second. Returns the
+    continuity-corrected chi-square statistic (|b − c| − 1)² / (b + c) and the
+    *exact* two-sided p-value (the binomial test of b in b + c at ½), valid at any
+    count (statsmodels' ``mcnemar(exact=True)``). No discordant pair: (0, 1).
+    """
+    n = b + c
+    if n <= 0:
+        return 0.0, 1.0
+    statistic = max(abs(b - c) - 1, 0) ** 2 / n
+    p_value = min(1.0, 2.0 * float(sps.binom.cdf(min(b, c), n, 0.5)))
+    return float(statistic), p_value
+
+
+def paired_t(n: float, total: float, sum_of_squares: float) -> tuple[float, float]:
+    """Paired t-test on per-request differences, from their count, sum and sum of squares.
+
+    (t, two-sided p) with n − 1 degrees of freedom, as ``scipy.stats.ttest_rel`` on the
+    two samples; (0, 1) with fewer than two pairs, or no spread and no difference.
+    """
+    if n < 2:
+        return 0.0, 1.0
+    mean = total / n
+    variance = max((sum_of_squares - n * mean * mean) / (n - 1), 0.0)
+    if variance == 0.0:
+        return (0.0, 1.0) if mean == 0.0 else (math.copysign(math.inf, mean), 0.0)
+    t = mean / math.sqrt(variance / n)
+    return float(t), float(2.0 * sps.t.sf(abs(t), n - 1))
