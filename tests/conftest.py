@@ -56,6 +56,20 @@ def forget_model(client, name: str) -> None:
         client.delete(index=PROFILES_INDEX, id=hit["_id"], refresh=True)
 
 
+def leaves(value, path: str = "") -> dict[str, object]:
+    """A report as path → scalar, so a difference names where it is."""
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return {path: value}
+    flat: dict[str, object] = {path: type(value).__name__} if path else {}
+    for key, item in items:
+        flat.update(leaves(item, f"{path}.{key}" if path else str(key)))
+    return flat
+
+
 def unique_model(prefix: str = "t") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 

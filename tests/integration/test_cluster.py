@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_mlmon, unique_model
+from conftest import leaves, run_mlmon, unique_model
 from mlmon.schema.event import model_indices
 from mlmon.stack.layout import port_is_free
 from mlmon.stack.shards import create_split
@@ -107,20 +107,6 @@ def test_three_nodes_form_one_cluster_each_with_its_own_folders(cluster):
     assert len(other.stderr.strip().splitlines()) == 1
 
 
-def _leaves(value, path: str = "") -> dict[str, object]:
-    """A report as path → scalar, so a difference names where it is."""
-    if isinstance(value, dict):
-        items = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    else:
-        return {path: value}
-    flat: dict[str, object] = {path: type(value).__name__} if path else {}
-    for key, item in items:
-        flat.update(_leaves(item, f"{path}.{key}" if path else str(key)))
-    return flat
-
-
 def _trace(cluster: Cluster, model: str, out: Path, *extra: str) -> dict:
     done = mlmon(
         "trace", "--model", model, "--window", WINDOW, "--format", "json", "-o", str(out), *extra,
@@ -173,9 +159,9 @@ def test_the_same_report_from_shards_on_three_nodes_as_from_pandas(cluster, tmp_
     assert from_es["overall"]["baseline"] - from_es["overall"]["current"] > 0.03
     assert from_es["slices"][0]["filters"].get("merchant_name") == "scammeds.com"
     assert from_es["headline"].split(". ")[:3] == from_file["headline"].split(". ")[:3]
-    es_leaves = {k: v for k, v in _leaves(from_es).items() if k.split(".")[0] not in HOW_NOT_WHAT}
+    es_leaves = {k: v for k, v in leaves(from_es).items() if k.split(".")[0] not in HOW_NOT_WHAT}
     file_leaves = {
-        k: v for k, v in _leaves(from_file).items() if k.split(".")[0] not in HOW_NOT_WHAT
+        k: v for k, v in leaves(from_file).items() if k.split(".")[0] not in HOW_NOT_WHAT
     }
     assert sorted(es_leaves) == sorted(file_leaves)
     for path, exact in file_leaves.items():

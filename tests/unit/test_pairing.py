@@ -30,7 +30,7 @@ def test_a_shadow_carries_its_deployment_and_the_live_prediction_id():
 
 
 def test_a_bad_shadow_of_is_refused_naming_the_field():
-    with pytest.raises(InvalidEventError, match="trace.shadow_of"):
+    with pytest.raises(InvalidEventError, match=r"trace\.shadow_of"):
         normalize_event(
             {
                 "@timestamp": T,

@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from mlmon.cli import analyze, baseline, data, kibana, simulate, stack
+from mlmon.cli import analyze, baseline, compare, data, kibana, simulate, stack
 from mlmon.cli._common import err_console
 from mlmon.errors import MlmonError
 
@@ -58,6 +58,7 @@ for command in (
     data.join,
     simulate.simulate,
     analyze.trace,
+    compare.compare,
     analyze.check,
     analyze.demo,
     data.retention,

@@ -86,6 +86,8 @@ def simulate(
                       model misses), account_age_days mostly missing for a while,
                       a slow v2 canary on 20% of traffic
       healthy         nothing injected
+      shadow          a v2 candidate shadows every v1 request: better on
+                      electronics, worse in TX, ~30 ms slower (mlmon compare)
       gradual-drift   amount grows steadily over the days
       label-issue     zip 94107's actuals come from a broken labeller
       churn-segment-drift     (churn) bills shift above the training range in

@@ -8,8 +8,9 @@ distributions of drifted features (baseline against current).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
+from typing import Any
 
 from mlmon.analysis.result import TimelinePoint, TraceReport
 from mlmon.report import content
@@ -162,16 +163,23 @@ def _charts(report: TraceReport, key: str) -> str:
 
 
 def render_html(report: TraceReport) -> str:
+    from mlmon.report.render import trace_document
+
+    return page(trace_document(report), lambda key: _charts(report, key))
+
+
+def page(doc: Any, charts: Callable[[str], str] = lambda _key: "") -> str:
+    """One self-contained page of a report :class:`~mlmon.report.render.Document`."""
     body = [
-        f"<h1>mlmon trace: {escape(report.model)}</h1>",
-        f'<div class="sub">{escape(content.subtitle(report))}</div>',
-        f'<div class="headline">{escape(report.headline)}</div>',
+        f"<h1>{escape(doc.title)}</h1>",
+        f'<div class="sub">{escape(doc.subtitle)}</div>',
+        f'<div class="headline">{escape(doc.headline)}</div>',
     ]
-    for note in content.notes(report):
+    for note in doc.notes:
         body.append(f'<p class="note">{escape(note)}</p>')
-    for table in content.tables(report):
+    for table in doc.tables:
         body.append(f"<h2>{escape(table.title)}</h2>")
-        chart = _charts(report, table.key) if table.key else ""
+        chart = charts(table.key) if table.key else ""
         if chart:
             body.append(f'<div class="chart" data-chart="{table.key}">{chart}</div>')
         if not table.rows:
@@ -192,6 +200,6 @@ def render_html(report: TraceReport) -> str:
         body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>mlmon trace: {escape(report.model)}</title>"
+        f"<title>{escape(doc.title)}</title>"
         f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>\n"
     )

@@ -8,13 +8,42 @@ ARCHITECTURE), with NaN never written.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from rich.console import Console
 from rich.table import Table as RichTable
 
 from mlmon.analysis.result import TraceReport, to_json
 from mlmon.report import content
-from mlmon.report.html import render_html
+from mlmon.report.html import page, render_html
+
+
+@dataclass(frozen=True)
+class Document:
+    """What every non-JSON format shows, whichever command made it: the answer first."""
+
+    command: str  # "trace", "compare"
+    subject: str  # the model
+    subtitle: str
+    headline: str
+    notes: Sequence[str]
+    tables: list[content.Table]
+
+    @property
+    def title(self) -> str:
+        return f"mlmon {self.command}: {self.subject}"
+
+
+def trace_document(report: TraceReport) -> Document:
+    return Document(
+        "trace",
+        report.model,
+        content.subtitle(report),
+        report.headline,
+        content.notes(report),
+        content.tables(report),
+    )
 
 
 def render_json(report: TraceReport) -> str:
@@ -26,11 +55,15 @@ def _md_cell(text: str) -> str:
 
 
 def render_markdown(report: TraceReport) -> str:
-    lines = [f"# mlmon trace: {report.model}", "", f"_{content.subtitle(report)}_", ""]
-    lines += [f"**{report.headline}**", ""]
-    for note in content.notes(report):
+    return markdown(trace_document(report))
+
+
+def markdown(doc: Document) -> str:
+    lines = [f"# {doc.title}", "", f"_{doc.subtitle}_", ""]
+    lines += [f"**{doc.headline}**", ""]
+    for note in doc.notes:
         lines.append(f"> {note}")
-    for table in content.tables(report):
+    for table in doc.tables:
         lines += ["", f"## {table.title}", ""]
         if not table.rows:
             lines.append(f"_{table.empty}_")
@@ -44,11 +77,15 @@ def render_markdown(report: TraceReport) -> str:
 
 def render_text(report: TraceReport, console: Console) -> None:
     """The terminal report: the answer first, then the evidence."""
-    console.print(f"[bold]mlmon trace[/bold] {content.subtitle(report)}")
-    console.print(f"[bold]{report.headline}[/bold]")
-    for note in content.notes(report):
+    print_document(trace_document(report), console)
+
+
+def print_document(doc: Document, console: Console) -> None:
+    console.print(f"[bold]mlmon {doc.command}[/bold] {doc.subtitle}")
+    console.print(f"[bold]{doc.headline}[/bold]")
+    for note in doc.notes:
         console.print(f"[yellow]note:[/yellow] {note}")
-    for table in content.tables(report):
+    for table in doc.tables:
         if table.key == "timeline" and len(table.rows) > 14:
             table.rows = table.rows[-14:]
             table.title += " (last 14 points; full series in --format json/html)"
@@ -69,17 +106,27 @@ def render_text(report: TraceReport, console: Console) -> None:
         console.print(rich_table)
 
 
+def render_document(doc: Document, fmt: str, *, as_json: Callable[[], str], html: str = "") -> str:
+    """A document as text for a file; JSON comes from the report itself (``as_json``)."""
+    if fmt == "json":
+        return as_json()
+    if fmt == "md":
+        return markdown(doc)
+    if fmt == "html":
+        return html or page(doc)
+    console = Console(record=True, width=140, color_system=None, file=_Null())
+    print_document(doc, console)
+    return console.export_text()
+
+
 def render(report: TraceReport, fmt: str) -> str:
     """Text for a file (``text`` renders without colour)."""
-    if fmt == "json":
-        return render_json(report)
-    if fmt == "md":
-        return render_markdown(report)
-    if fmt == "html":
-        return render_html(report)
-    console = Console(record=True, width=140, color_system=None, file=_Null())
-    render_text(report, console)
-    return console.export_text()
+    return render_document(
+        trace_document(report),
+        fmt,
+        as_json=lambda: render_json(report),
+        html=render_html(report) if fmt == "html" else "",
+    )
 
 
 class _Null:
