@@ -25,7 +25,7 @@ from mlmon.analysis.source import ProfileSource, Scope, Source
 from mlmon.analysis.trace import Subject, TraceSettings, trace
 from mlmon.analysis.window import BaselineSpec, auto_interval, parse_baseline, parse_window
 from mlmon.baseline.profile import Profile
-from mlmon.errors import UsageError
+from mlmon.errors import MlmonError, UsageError
 
 Say = Callable[[str], None]
 
@@ -40,6 +40,8 @@ class TraceRequest:
     events: Path | None = None
     positive: str | None = None
     settings: TraceSettings = field(default_factory=TraceSettings)
+    #: look one level up the model chain (the upstream trace itself does not)
+    follow_upstream: bool = True
 
 
 def positive_label(profile: Profile | None, override: str | None) -> str | None:
@@ -133,7 +135,7 @@ def run(
         if loaded is not None
         else None,
     )
-    return trace(
+    report = trace(
         current,
         baseline_source,
         subject=subject,
@@ -147,6 +149,52 @@ def run(
         estimator=estimator_for(profile.calibration if profile else None, positive),
         say=say,
     )
+    if not request.follow_upstream:
+        return report
+    if loaded is not None:
+        from mlmon.sources.chain import frame_samples
+
+        samples = frame_samples(loaded.frame, scope)
+    else:
+        from mlmon.sources.chain import es_samples
+
+        samples = es_samples(client, scope)
+    return with_upstream(report, request, samples, client_factory=client_factory, say=say)
+
+
+def with_upstream(
+    report: TraceReport,
+    request: TraceRequest,
+    samples: list,
+    *,
+    client_factory: Callable[[], Any],
+    say: Say,
+) -> TraceReport:
+    """The report with a finding per implicated upstream model, traced in the same window."""
+    from mlmon.analysis.chain import finding, headline_suffix, implicated, match_links
+
+    found = []
+    for link, reason in implicated(report, match_links(samples)):
+        say(f"upstream model {link.model}")
+        upstream, problem = None, None
+        try:
+            upstream = run(
+                replace(
+                    request,
+                    model=link.model,
+                    version=None,
+                    metric=None,
+                    positive=None,
+                    follow_upstream=False,
+                ),
+                client_factory=client_factory,
+            )
+        except MlmonError as exc:
+            problem = str(exc)
+        found.append(finding(link, reason, upstream, problem))
+    if not found:
+        return report
+    return replace(report, upstream=tuple(found), headline=report.headline + headline_suffix(found))
 
 
 def kind_mismatches(profile: Profile, kinds: dict[str, str]) -> list[str]:

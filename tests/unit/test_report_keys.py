@@ -149,6 +149,21 @@ EXTRA = {
     *(f"slices[].cause{k}" for k in ("", ".kind", ".feature", ".evidence")),
     *ESTIMATES,
     "headline",
+    "upstream",
+    *(
+        f"upstream[].{k}"
+        for k in (
+            "feature",
+            "model",
+            "version",
+            "reason",
+            "metric",
+            "current",
+            "baseline",
+            "prediction_psi",
+            "evidence",
+        )
+    ),
     "stats",
     *(
         f"stats.{k}"
@@ -165,6 +180,7 @@ EXTRA = {
 
 #: Keys that appear only when they hold something (or only for some baselines or data).
 OPTIONAL = {
+    "upstream",
     "notes",
     "events_file",
     "events_file.path",

@@ -165,6 +165,32 @@ class SearchStats:
 
 
 @dataclass(frozen=True)
+class UpstreamLink:
+    """A feature that carries an upstream model's output (found on sampled links)."""
+
+    feature: str
+    model: str
+    version: str | None
+    matched: int
+    sampled: int
+
+
+@dataclass(frozen=True)
+class UpstreamFinding:
+    """The top slice's or a drifted feature is an upstream model's output: what it did."""
+
+    feature: str
+    model: str
+    version: str | None
+    reason: str  # "top slice" or "drifted"
+    metric: str | None
+    current: float | None
+    baseline: float | None
+    prediction_psi: float | None
+    evidence: str
+
+
+@dataclass(frozen=True)
 class TraceReport:
     model: str
     version: str | None
@@ -187,6 +213,7 @@ class TraceReport:
     #: None when the slice search did not run (no actuals, or a baseline without labels)
     slices_explained: tuple[ExplainedSlice, ...] | None = field(default=None, metadata=OMIT_NONE)
     stats: SearchStats | None = field(default=None, metadata=OMIT_EMPTY)
+    upstream: tuple[UpstreamFinding, ...] = field(default=(), metadata=OMIT_EMPTY)
 
 
 #: The order the JSON has always had: who and what first, then the findings.
@@ -208,6 +235,7 @@ _TOP_ORDER = (
     "prediction_drift",
     "quality",
     "root_causes",
+    "upstream",
     "latency",
     "headline",
     "stats",

@@ -88,6 +88,9 @@ def simulate(
       healthy         nothing injected
       shadow          a v2 candidate shadows every v1 request: better on
                       electronics, worse in TX, ~30 ms slower (mlmon compare)
+      chain           this model consumes an upstream model's score (MODEL-up,
+                      trace.parent_prediction_id); the upstream ships a
+                      calibration bug (its training file: TRAINING-upstream)
       gradual-drift   amount grows steadily over the days
       label-issue     zip 94107's actuals come from a broken labeller
       churn-segment-drift     (churn) bills shift above the training range in
@@ -116,6 +119,14 @@ def simulate(
         cluster_client(install_templates=True)  # a down cluster fails now, not after training
     traffic = build_traffic(scenario, events=events, days=days, seed=seed, end=end, model=model)
     write_reference(traffic, training_file)
+    if traffic.upstream is not None:  # chain: the upstream model's own training file
+        upstream_file = training_file.with_name(
+            f"{training_file.stem}-upstream{training_file.suffix}"
+        )
+        write_reference(traffic.upstream, upstream_file)
+        err_console.print(
+            f"Upstream model {traffic.upstream.truth['model']}: training file {upstream_file}"
+        )
     if truth:
         truth.parent.mkdir(parents=True, exist_ok=True)
         truth.write_text(json.dumps(traffic.truth, indent=2) + "\n")

@@ -63,6 +63,17 @@ def tables(report: TraceReport) -> list[Table]:
             [str(i), cause.kind, cause.feature, filters(cause.slice), cause.evidence]
         )
     out.append(causes)
+    if report.upstream:
+        out.append(
+            Table(
+                "Upstream models (one level up)",
+                ["feature", "why", "upstream model", "its metric now", "baseline", "evidence"],
+                [
+                    [u.feature, u.reason, u.model, num(u.current), num(u.baseline), u.evidence]
+                    for u in report.upstream
+                ],
+            )
+        )
 
     overall = report.overall
     summary = Table("Overall", ["metric", "current", "baseline"])

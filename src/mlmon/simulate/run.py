@@ -53,6 +53,7 @@ class Traffic:
     truth: dict[str, Any]
     features: tuple[str, ...] = FEATURES  # what the model sees, logged as features
     label_column: str = "is_fraud"  # the actual's column in ``reference``
+    upstream: Traffic | None = None  # the model whose output this one consumes (chain)
 
 
 def _window(end: datetime, days: float) -> tuple[datetime, float]:
@@ -69,6 +70,12 @@ def build_traffic(
     if events < 100 or days <= 0:
         raise UsageError("--events must be at least 100 and --days positive")
     scenario = sc.SCENARIOS[scenario_name]
+    if scenario.chain:
+        from mlmon.simulate.chain import chain_traffic
+
+        return chain_traffic(
+            events=events, days=days, seed=seed, end=end, model=model, finish=_finish, truth=_truth
+        )
     if scenario.domain != "fraud":
         return _domain_traffic(scenario, events=events, days=days, seed=seed, end=end, model=model)
     shops = merchants(seed)
@@ -300,8 +307,14 @@ def emit(
     stream: Any = None,
     progress: Callable[[int], None] | None = None,
 ) -> EmitResult:
-    """Send every prediction and actual through one PredictionLogger per model version."""
+    """Send every prediction and actual through one PredictionLogger per model version
+    (an upstream model's traffic first, under its own name)."""
     from mlmon import PredictionLogger
+
+    if traffic.upstream is not None:
+        upstream = emit(
+            traffic.upstream, sink=sink, model=traffic.upstream.truth["model"], stream=stream
+        )
 
     versions = sorted(traffic.frame["version"].unique())
     loggers = {
@@ -330,6 +343,7 @@ def emit(
             block_when_full=True,
         )
         loggers[f"{CANDIDATE} (shadow)"] = shadow
+    chained = "parent_prediction_id" in traffic.frame.columns
     result = EmitResult()
     fraud = "state" in traffic.frame.columns  # the fraud world's tag; others log none
     try:
@@ -354,6 +368,7 @@ def emit(
                 tags={"region": REGIONS.get(row.state, "other")} if fraud else None,
                 prediction_id=row.prediction_id,
                 timestamp=row.timestamp,
+                trace={"parent_prediction_id": row.parent_prediction_id} if chained else None,
             )
             result.predictions += 1
             if shadowed:
@@ -380,6 +395,12 @@ def emit(
         for version, log in loggers.items():
             log.close(timeout=120)
             result.stats[version] = log.stats()
+    if traffic.upstream is not None:
+        result.predictions += upstream.predictions
+        result.actuals += upstream.actuals
+        result.stats.update(
+            {f"{traffic.upstream.truth['model']} {v}": s for v, s in upstream.stats.items()}
+        )
     return result
 
 

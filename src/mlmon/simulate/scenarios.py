@@ -21,6 +21,7 @@ class Scenario:
     gradual_drift: bool = False  # amount grows steadily over the days
     label_issue: bool = False  # one zip code's actuals come from a broken labeller
     shadow: bool = False  # a v2 candidate shadows every request (mlmon.simulate.shadow)
+    chain: bool = False  # an upstream model's score feeds this one (mlmon.simulate.chain)
     #: "fraud", or another world (churn, credit, ads) whose incident is in
     #: :mod:`mlmon.simulate.incidents` under the scenario's name
     domain: str = "fraud"
@@ -53,6 +54,12 @@ SCENARIOS = {
             "A v2 candidate shadows every request of v1: better on electronics, worse in "
             "TX, about 30 ms slower; its answers are logged, not served.",
             shadow=True,
+        ),
+        Scenario(
+            "chain",
+            "An upstream fraud model's score is this model's input (trace.parent_prediction_id); "
+            "the upstream service ships a calibration bug and both models' accuracy falls.",
+            chain=True,
         ),
         Scenario(
             "gradual-drift", "Transaction amounts grow steadily over the days.", gradual_drift=True
