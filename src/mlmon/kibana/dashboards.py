@@ -87,6 +87,20 @@ def model_overview() -> Dashboard:
                 description="Where actuals exist; a drop here is what `mlmon trace` explains.",
                 width=48,
             ),
+            Panel(
+                "Shadow and canary: each version and deployment side by side",
+                "table",
+                (
+                    Count("Predictions"),
+                    ACCURACY,
+                    Metric("percentile", "latency_ms.total", "Total p95 (ms)", percent=95),
+                ),
+                (VERSION, Terms("model.deployment", size=5, alphabetical=True)),
+                description="A shadow sees the live model's requests, so its row is measured "
+                "on the same traffic; `mlmon compare` pairs them request by request (McNemar).",
+                width=48,
+                height=8,
+            ),
         ),
     )
 
