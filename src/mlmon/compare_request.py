@@ -120,6 +120,53 @@ def _task(labelled: float, scored: float) -> str:
     return "regression" if scored and not labelled else "classification"
 
 
+@dataclass(frozen=True)
+class _Found:
+    """What either mode measured, before the ranking and the verdict."""
+
+    mode: str
+    metric: str
+    requests: RequestCounts
+    overall: cmp.MetricComparison
+    slices: list
+    latency: Any
+    agreement: Any = None
+    notes: tuple[str, ...] = ()
+
+
+def _report(request: CompareRequest, window: Window, backend: _Backend, found: _Found):
+    top = request.settings.top
+    worse = cmp.ranked(found.slices, "worse", top)
+    better = cmp.ranked(found.slices, "better", top)
+    verdict = cmp.verdict(
+        candidate=request.candidate,
+        against=request.against,
+        mode=found.mode,
+        overall=found.overall,
+        latency=found.latency,
+        worse=worse,
+        better=better,
+    )
+    return CompareReport(
+        model=request.model,
+        candidate=request.candidate,
+        against=request.against,
+        window=window,
+        backend=backend.name,
+        mode=found.mode,
+        metric=found.metric,
+        requests=found.requests,
+        overall=found.overall,
+        slices=tuple(found.slices[:top]),
+        worse=worse,
+        better=better,
+        verdict=verdict if found.mode == "paired" else f"Unpaired: {verdict}",
+        agreement=found.agreement,
+        latency=found.latency,
+        notes=found.notes,
+    )
+
+
 def _paired(
     request: CompareRequest,
     window: Window,
@@ -131,40 +178,21 @@ def _paired(
     metric = "mae" if task == "regression" else "accuracy"
     settings = request.settings
     buckets = {key: counts for answer in per_dimension for key, counts in answer.items()}
-    slices = cmp.paired_slices(buckets, overall, task, metric, settings)
     result = cmp.paired_overall(overall, task, metric, settings.alpha)
-    latency = cmp.latency_comparison(*backend.pairs.latency())
-    worse = cmp.ranked(slices, "worse", settings.top)
-    better = cmp.ranked(slices, "better", settings.top)
     notes = ()
     if not result.count:
         notes = ("no paired request has its actual yet: agreement and latency only",)
-    return CompareReport(
-        model=request.model,
-        candidate=request.candidate,
-        against=request.against,
-        window=window,
-        backend=backend.name,
-        mode="paired",
-        metric=metric,
-        requests=RequestCounts(overall.requests, overall.requests, overall.requests),
-        overall=result,
-        slices=tuple(slices[: settings.top]),
-        worse=worse,
-        better=better,
-        verdict=cmp.verdict(
-            candidate=request.candidate,
-            against=request.against,
-            mode="paired",
-            overall=result,
-            latency=latency,
-            worse=worse,
-            better=better,
-        ),
-        agreement=cmp.agreement(overall) if task == "classification" else None,
-        latency=latency,
-        notes=notes,
+    found = _Found(
+        "paired",
+        metric,
+        RequestCounts(overall.requests, overall.requests, overall.requests),
+        result,
+        cmp.paired_slices(buckets, overall, task, metric, settings),
+        cmp.latency_comparison(*backend.pairs.latency()),
+        cmp.agreement(overall) if task == "classification" else None,
+        notes,
     )
+    return _report(request, window, backend, found)
 
 
 def _population(
@@ -194,41 +222,21 @@ def _population(
         metric,
         settings,
     )
-    result = cmp.population_overall(mine_total, theirs_total, metric, settings.alpha)
-    latency = cmp.latency_comparison(_total(mine), _total(theirs))
-    worse = cmp.ranked(slices, "worse", settings.top)
-    better = cmp.ranked(slices, "better", settings.top)
     note = (
         f"no shadow prediction of {request.candidate} is paired with {request.against} in the "
         "window: this compares the two versions' own traffic (different requests), not paired "
         "answers"
     )
-    return CompareReport(
-        model=request.model,
-        candidate=request.candidate,
-        against=request.against,
-        window=window,
-        backend=backend.name,
-        mode="population",
-        metric=metric,
-        requests=RequestCounts(0, int(mine_total.n), int(theirs_total.n)),
-        overall=result,
-        slices=tuple(slices[: settings.top]),
-        worse=worse,
-        better=better,
-        verdict="Unpaired: "
-        + cmp.verdict(
-            candidate=request.candidate,
-            against=request.against,
-            mode="population",
-            overall=result,
-            latency=latency,
-            worse=worse,
-            better=better,
-        ),
-        latency=latency,
+    found = _Found(
+        "population",
+        metric,
+        RequestCounts(0, int(mine_total.n), int(theirs_total.n)),
+        cmp.population_overall(mine_total, theirs_total, metric, settings.alpha),
+        slices,
+        cmp.latency_comparison(_total(mine), _total(theirs)),
         notes=(note,),
     )
+    return _report(request, window, backend, found)
 
 
 def _merged(answers: list[dict | None]) -> dict:

@@ -92,7 +92,7 @@ def finding(
     if drift is not None:
         change += f" and its {drift.feature} drifted (PSI {drift.psi:.2f})"
     evidence = (
-        f"{where}{how}. In the same window {change}: {upstream.headline} "
+        f"{where}{how}. In the same window {change}. Its own trace: {upstream.headline} "
         f"(one level up; {link.model}'s own upstream models are not followed)"
     )
     return UpstreamFinding(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from rich.console import Console
 from rich.progress import (
@@ -75,3 +77,47 @@ def progress_bar(**columns_kw) -> Progress:
 def split_names(values: tuple[str, ...]) -> tuple[str, ...]:
     """``--x a,b --x c`` → ``("a", "b", "c")``: repeated and comma-separated both work."""
     return tuple(n.strip() for group in values for n in group.split(",") if n.strip())
+
+
+# --- options the report commands (trace, compare) share -----------------------
+
+window_option = click.option(
+    "--window",
+    default="now-7d..now",
+    show_default=True,
+    help="Time window: START..END (ISO-8601 or now-<n><m|h|d|w>), or a length like 24h.",
+)
+
+
+def format_option(f):
+    from mlmon.report import FORMATS
+
+    return click.option(
+        "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True
+    )(f)
+
+
+output_option = click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
+)
+
+
+def min_support_option(help_text: str):
+    return click.option(
+        "--min-support", type=click.IntRange(1), default=100, show_default=True, help=help_text
+    )
+
+
+def alpha_option(help_text: str):
+    return click.option(
+        "--alpha",
+        type=click.FloatRange(0, 1, min_open=True, max_open=True),
+        default=0.01,
+        show_default=True,
+        help=help_text,
+    )
+
+
+top_option = click.option(
+    "--top", "top_k", type=click.IntRange(1), default=10, show_default=True, help="Slices shown."
+)

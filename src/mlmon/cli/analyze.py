@@ -8,19 +8,24 @@ from pathlib import Path
 
 import click
 
-from mlmon.cli._common import cluster_client, console, err_console, model_name
-from mlmon.report import FORMATS as REPORT_FORMATS
+from mlmon.cli._common import (
+    alpha_option,
+    cluster_client,
+    console,
+    err_console,
+    format_option,
+    min_support_option,
+    model_name,
+    output_option,
+    top_option,
+    window_option,
+)
 
 
 @click.command()
 @click.option("--model", callback=model_name, required=True, help="Model to trace.")
 @click.option("--version", "version", help="Only this model version (default: all versions).")
-@click.option(
-    "--window",
-    default="now-7d..now",
-    show_default=True,
-    help="Time window: START..END (ISO-8601 or now-<n><m|h|d|w>), or a length like 24h.",
-)
+@window_option
 @click.option(
     "--baseline",
     default="training",
@@ -39,26 +44,10 @@ from mlmon.report import FORMATS as REPORT_FORMATS
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Trace a JSONL file of events with pandas instead of Elasticsearch.",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(REPORT_FORMATS), default="text", show_default=True
-)
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
-)
-@click.option(
-    "--min-support",
-    type=click.IntRange(1),
-    default=100,
-    show_default=True,
-    help="Labelled rows a slice needs.",
-)
-@click.option(
-    "--alpha",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    default=0.01,
-    show_default=True,
-    help="Family-wise error rate (Bonferroni) for slices, drift and quality.",
-)
+@format_option
+@output_option
+@min_support_option("Labelled rows a slice needs.")
+@alpha_option("Family-wise error rate (Bonferroni) for slices, drift and quality.")
 @click.option(
     "--psi",
     "psi_threshold",
@@ -74,9 +63,7 @@ from mlmon.report import FORMATS as REPORT_FORMATS
     show_default=True,
     help="Features per slice (1 = single features only).",
 )
-@click.option(
-    "--top", "top_k", type=click.IntRange(1), default=10, show_default=True, help="Slices shown."
-)
+@top_option
 def trace(
     model: str,
     version: str | None,

@@ -6,49 +6,36 @@ from pathlib import Path
 
 import click
 
-from mlmon.cli._common import cluster_client, console, err_console, model_name
-from mlmon.report import FORMATS as REPORT_FORMATS
+from mlmon.cli._common import (
+    alpha_option,
+    cluster_client,
+    console,
+    err_console,
+    format_option,
+    min_support_option,
+    model_name,
+    output_option,
+    top_option,
+    window_option,
+)
 
 
 @click.command()
 @click.option("--model", callback=model_name, required=True, help="Model to compare.")
 @click.option("--candidate", required=True, help="The new version (a shadow or canary).")
 @click.option("--against", required=True, help="The version it would replace (live).")
-@click.option(
-    "--window",
-    default="now-7d..now",
-    show_default=True,
-    help="Time window: START..END (ISO-8601 or now-<n><m|h|d|w>), or a length like 24h.",
-)
+@window_option
 @click.option("--profile", "profile_name", help="Slice numbers on this profile's bins.")
 @click.option(
     "--events",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Compare from a JSONL file of events with pandas instead of Elasticsearch.",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(REPORT_FORMATS), default="text", show_default=True
-)
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
-)
-@click.option(
-    "--min-support",
-    type=click.IntRange(1),
-    default=100,
-    show_default=True,
-    help="Labelled requests a slice needs.",
-)
-@click.option(
-    "--alpha",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    default=0.01,
-    show_default=True,
-    help="Significance; Bonferroni over the slices tested.",
-)
-@click.option(
-    "--top", "top_k", type=click.IntRange(1), default=10, show_default=True, help="Slices shown."
-)
+@format_option
+@output_option
+@min_support_option("Labelled requests a slice needs.")
+@alpha_option("Significance; Bonferroni over the slices tested.")
+@top_option
 def compare(
     model: str,
     candidate: str,

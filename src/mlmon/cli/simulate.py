@@ -88,7 +88,7 @@ def simulate(
       healthy         nothing injected
       shadow          a v2 candidate shadows every v1 request: better on
                       electronics, worse in TX, ~30 ms slower (mlmon compare)
-      chain           this model consumes an upstream model's score (MODEL-up,
+      chain           this model consumes an upstream model's score (up-MODEL,
                       trace.parent_prediction_id); the upstream ships a
                       calibration bug (its training file: TRAINING-upstream)
       gradual-drift   amount grows steadily over the days

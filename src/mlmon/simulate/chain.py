@@ -29,8 +29,9 @@ TRAINING_ROWS = 20_000
 
 
 def upstream_name(model: str) -> str:
-    """The upstream model's name: the downstream's with ``-up`` (index names allow it)."""
-    return f"{model}-up"[:64]
+    """The upstream model's name: ``up-`` and the downstream's. Not a suffix: the index
+    pattern of ``fraud`` also matches ``fraud-up``'s indices (and their mapping)."""
+    return f"up-{model}"[:64]
 
 
 def chain_traffic(
