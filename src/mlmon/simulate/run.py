@@ -331,17 +331,9 @@ def emit(
     }
     shadowed = "shadow_predicted" in traffic.frame.columns
     if shadowed:
-        from mlmon.simulate.shadow import CANDIDATE
+        from mlmon.simulate.shadow import CANDIDATE, log_shadow, shadow_logger
 
-        shadow = PredictionLogger(
-            model=model,
-            version=CANDIDATE,
-            sink=sink,
-            stream=stream,
-            deployment="shadow",
-            environment="production",
-            block_when_full=True,
-        )
+        shadow = shadow_logger(model=model, sink=sink, stream=stream)
         loggers[f"{CANDIDATE} (shadow)"] = shadow
     chained = "parent_prediction_id" in traffic.frame.columns
     result = EmitResult()
@@ -372,20 +364,7 @@ def emit(
             )
             result.predictions += 1
             if shadowed:
-                shadow.prediction(
-                    features=_features(row, traffic.features),
-                    prediction=row.shadow_predicted,
-                    score=float(row.shadow_score),
-                    latency_ms={
-                        "total": row.shadow_latency_total,
-                        "inference": row.shadow_latency_inference,
-                        "features": {"user_history": row.latency_lookup},
-                    },
-                    tags={"region": REGIONS.get(row.state, "other")},
-                    prediction_id=f"{row.prediction_id}-shadow",
-                    shadow_of=row.prediction_id,
-                    timestamp=row.timestamp,
-                )
+                log_shadow(shadow, row, _features(row, traffic.features), REGIONS)
                 result.predictions += 1
             if not row.actual_first:
                 send_actual()

@@ -80,4 +80,37 @@ def add_shadow(frame: pd.DataFrame, rng: np.random.Generator, truth: dict[str, A
     )
 
 
-__all__ = ["CANDIDATE", "add_shadow"]
+def shadow_logger(*, model: str, sink: str, stream: Any) -> Any:
+    """The candidate's logger: ``deployment="shadow"``, waiting for room like the others."""
+    from mlmon import PredictionLogger
+
+    return PredictionLogger(
+        model=model,
+        version=CANDIDATE,
+        sink=sink,
+        stream=stream,
+        deployment="shadow",
+        environment="production",
+        block_when_full=True,
+    )
+
+
+def log_shadow(log: Any, row: Any, features: dict[str, Any], regions: dict[str, str]) -> None:
+    """The shadow of the row's live prediction: same features, its own answer and latency."""
+    log.prediction(
+        features=features,
+        prediction=row.shadow_predicted,
+        score=float(row.shadow_score),
+        latency_ms={
+            "total": row.shadow_latency_total,
+            "inference": row.shadow_latency_inference,
+            "features": {"user_history": row.latency_lookup},
+        },
+        tags={"region": regions.get(row.state, "other")},
+        prediction_id=f"{row.prediction_id}-shadow",
+        shadow_of=row.prediction_id,
+        timestamp=row.timestamp,
+    )
+
+
+__all__ = ["CANDIDATE", "add_shadow", "log_shadow", "shadow_logger"]
