@@ -233,7 +233,7 @@ class PredictionLogger:
         if shadow_of is not None and deployment is None:
             deployment = "shadow"
         if deployment is not None:
-            fields["model"] = {**self._stamper(self, "info", {})["model"], "deployment": deployment}
+            fields["model"] = {**self._stamper.block, "deployment": deployment}
         if shadow_of is not None:
             trace = {**(trace or {}), "shadow_of": shadow_of}
         outcome = {
