@@ -121,3 +121,15 @@ def alpha_option(help_text: str):
 top_option = click.option(
     "--top", "top_k", type=click.IntRange(1), default=10, show_default=True, help="Slices shown."
 )
+
+
+def deliver(report, fmt: str, output: Path | None, *, render, print_text, summary: str) -> None:
+    """A report to ``-o FILE`` (its one-line answer on stderr), the terminal, or stdout."""
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(render(report, fmt), encoding="utf-8")
+        err_console.print(f"{summary}\nReport ({fmt}): {output}")
+    elif fmt == "text":
+        print_text(report, console)
+    else:
+        click.echo(render(report, fmt), nl=False)

@@ -12,6 +12,7 @@ from mlmon.cli._common import (
     alpha_option,
     cluster_client,
     console,
+    deliver,
     err_console,
     format_option,
     min_support_option,
@@ -129,14 +130,7 @@ def trace(
             client_factory=cluster_client,
             say=lambda step: status.update(f"tracing: {step}"),
         )
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(render(report, fmt), encoding="utf-8")
-        err_console.print(f"{report.headline}\nReport ({fmt}): {output}")
-    elif fmt == "text":
-        render_text(report, console)
-    else:
-        click.echo(render(report, fmt), nl=False)
+    deliver(report, fmt, output, render=render, print_text=render_text, summary=report.headline)
 
 
 @click.command()

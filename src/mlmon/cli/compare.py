@@ -9,7 +9,7 @@ import click
 from mlmon.cli._common import (
     alpha_option,
     cluster_client,
-    console,
+    deliver,
     err_console,
     format_option,
     min_support_option,
@@ -79,11 +79,4 @@ def compare(
     )
     with err_console.status("comparing", spinner="dots"):
         report = run(request, client_factory=cluster_client)
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(render(report, fmt), encoding="utf-8")
-        err_console.print(f"{report.verdict}\nReport ({fmt}): {output}")
-    elif fmt == "text":
-        print_text(report, console)
-    else:
-        click.echo(render(report, fmt), nl=False)
+    deliver(report, fmt, output, render=render, print_text=print_text, summary=report.verdict)
