@@ -29,6 +29,8 @@ from typing import Any
 from mlmon.schema.document import score_outcome
 
 #: ``pair.outcome``: which of the two was right on a labelled request.
+#: ``model.deployment`` of a prediction logged for a request another version served.
+SHADOW = "shadow"
 OUTCOMES = ("both", "candidate", "against", "neither")
 
 

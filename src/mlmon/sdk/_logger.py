@@ -24,6 +24,7 @@ from typing import IO, Any
 from mlmon.baseline.profile import read_profile_file
 from mlmon.errors import InvalidEventError
 from mlmon.es.settings import ConnectionSettings
+from mlmon.schema.pairing import SHADOW
 from mlmon.sdk._chain import Chain, Processor, is_drop_event
 from mlmon.sdk._fastpath import PredictionDocs
 from mlmon.sdk._handoff import Handoff
@@ -231,7 +232,7 @@ class PredictionLogger:
         pid = prediction_id or new_id()
         fields: dict[str, Any] = {"prediction_id": pid, "features": features}
         if shadow_of is not None and deployment is None:
-            deployment = "shadow"
+            deployment = SHADOW
         if deployment is not None:
             fields["model"] = {**self._stamper.block, "deployment": deployment}
         if shadow_of is not None:

@@ -33,6 +33,7 @@ from mlmon.analysis.source import (
 from mlmon.errors import ClusterError, ClusterNotFound
 from mlmon.es.client import shard_failure, with_backoff
 from mlmon.schema.event import model_indices
+from mlmon.schema.pairing import SHADOW
 
 PERCENTS = (50.0, 95.0, 99.0)
 #: Analysis searches may scan millions of documents: give them longer than a CRUD call.
@@ -62,7 +63,10 @@ def scope_query(scope: Scope) -> dict[str, Any]:
         if scope.end:
             bounds["lt"] = scope.end
         filters.append({"range": {"@timestamp": bounds}})
-    return {"bool": {"filter": filters}}
+    if scope.version:
+        return {"bool": {"filter": filters}}
+    # All versions means the traffic served: a shadow answered the same requests again.
+    return {"bool": {"filter": filters, "must_not": [{"term": {"model.deployment": SHADOW}}]}}
 
 
 def stats_aggs(task: Task, positive: str | None) -> dict[str, Any]:
@@ -400,7 +404,7 @@ class ElasticsearchSource:
         query = scope_query(self.scope)
         query["bool"]["filter"] += narrowing[:1]
         if request.exclude:
-            query["bool"]["must_not"] = exclude_clauses(request.exclude)
+            query["bool"].setdefault("must_not", []).extend(exclude_clauses(request.exclude))
         p = sample_probability(request.sample, self.total()) if request.sample else None
         return _SearchPlan(request.dimensions, kept, query, p, below, tuple(narrowing[1:]))
 

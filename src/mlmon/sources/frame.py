@@ -40,7 +40,7 @@ from mlmon.errors import InvalidEventError, UsageError
 from mlmon.es.join import prediction_update
 from mlmon.prepare import prepare_event
 from mlmon.schema.event import format_timestamp
-from mlmon.schema.pairing import shadow_of, shadow_update
+from mlmon.schema.pairing import SHADOW, shadow_of, shadow_update
 from mlmon.tagging import RulesCache
 
 PERCENTS = (50, 95, 99)
@@ -330,6 +330,8 @@ def _in_scope(frame: pd.DataFrame, scope: Scope) -> pd.DataFrame:
     mask = frame["model.name"] == scope.model
     if scope.version:
         mask &= frame["model.version"] == scope.version
+    elif "model.deployment" in frame:  # all versions: the traffic served, not shadows
+        mask &= frame["model.deployment"] != SHADOW
     if scope.start or scope.end:
         stamps = pd.to_datetime(frame["@timestamp"], utc=True, format="ISO8601")
         if scope.start:
