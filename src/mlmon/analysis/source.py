@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from mlmon.analysis.dimensions import MISSING, Dimension, SliceKey
 from mlmon.analysis.metrics import Stats
+from mlmon.analysis.outcome_stats import cross_stats, performance_stats, regression_overall
 from mlmon.baseline.profile import BucketPerformance, FeatureProfile, Profile
 
 #: Score histogram resolution: 100 bins of width 0.01 on [0, 1].
@@ -124,6 +125,8 @@ class ProfileSource:
     def overall(self) -> Stats:
         perf = self.profile.performance or {}
         n_labelled = float(perf.get("n", 0))
+        if self.profile.task == "regression":
+            return regression_overall(self.profile.rows, perf)
         accuracy = perf.get("accuracy")
         correct = round(accuracy * n_labelled) if accuracy is not None else 0
         return Stats(n=self.profile.rows, labelled=n_labelled, correct=correct)
@@ -163,14 +166,14 @@ class ProfileSource:
         keeps = [request.kept(i) for i in order]
         out: dict[SliceKey, Stats] = {}
         for row in rows:
-            *buckets, n, correct = row
+            buckets, sums = row[: len(dims)], row[len(dims) :]
             labels = [_bucket_label(d, b) for d, b in zip(dims, buckets, strict=True)]
             if any(
                 k is not None and label not in k for k, label in zip(keeps, labels, strict=True)
             ):
                 continue
             key = tuple(sorted(zip((d.name for d in dims), labels, strict=True)))
-            out[key] = Stats(n=n, labelled=n, correct=correct)
+            out[key] = cross_stats(sums)
         return out
 
     def timeline(self, interval: str) -> list[tuple[str, Stats]]:
@@ -206,9 +209,7 @@ def _bucket_label(dimension: Dimension, bucket: Any) -> str:
 
 
 def _stats(n: int, perf: BucketPerformance | None) -> Stats:
-    if perf is None:
-        return Stats(n=n)
-    return Stats(n=n, labelled=perf.n, correct=perf.correct)
+    return Stats(n=n) if perf is None else performance_stats(n, perf)
 
 
 def _feature_buckets(

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlmon.baseline import outcomes as oc
 from mlmon.baseline.calibrate import score_calibration
 from mlmon.baseline.profile import BucketPerformance, FeatureProfile, Profile, Task
 from mlmon.errors import InvalidEventError, ProfileError
@@ -47,31 +48,32 @@ def _finite(value: float) -> float:
     return float(value) if np.isfinite(value) else 0.0
 
 
+#: Per-row outcome sums (mlmon.baseline.outcomes), indexed like the table's rows with one.
+Outcomes = pd.DataFrame
+
+
 def _bucket_performance(
-    keys: pd.Series, correct: pd.Series | None
+    keys: pd.Series, outcomes: Outcomes | None
 ) -> dict[Any, BucketPerformance] | None:
-    if correct is None:
+    if outcomes is None:
         return None
-    labelled = correct.notna()
-    grouped = (
-        pd.DataFrame({"key": keys[labelled], "ok": correct[labelled].astype(bool)})
-        .groupby("key", sort=True, dropna=True)["ok"]
-        .agg(["size", "sum"])
-    )
-    return {
-        key: BucketPerformance(int(row["size"]), int(row["sum"])) for key, row in grouped.iterrows()
-    }
+    grouped = outcomes.groupby(keys.reindex(outcomes.index), sort=True, dropna=True).sum()
+    return {key: oc.bucket_performance(row) for key, row in grouped.iterrows()}
 
 
-def _missing_performance(missing: pd.Series, correct: pd.Series | None) -> BucketPerformance | None:
-    if correct is None:
+def _missing_performance(missing: pd.Series, outcomes: Outcomes | None) -> BucketPerformance | None:
+    if outcomes is None:
         return None
-    rows = correct[missing & correct.notna()]
-    return BucketPerformance(int(rows.size), int(rows.astype(bool).sum()))
+    rows = outcomes[missing.reindex(outcomes.index)]
+    return oc.bucket_performance(rows.sum()) if len(rows) else _empty(outcomes)
+
+
+def _empty(outcomes: Outcomes) -> BucketPerformance:
+    return oc.bucket_performance(dict.fromkeys(outcomes.columns, 0))
 
 
 def _categorical(
-    name: str, series: pd.Series, correct: pd.Series | None, max_categories: int
+    name: str, series: pd.Series, outcomes: Outcomes | None, max_categories: int
 ) -> FeatureProfile:
     values = _as_keywords(series, name)
     present = values.notna()
@@ -79,7 +81,7 @@ def _categorical(
     complete = len(counts) <= max_categories
     kept = counts.iloc[:max_categories]
     vocabulary = {str(k): int(v) for k, v in kept.items()}
-    performance = _bucket_performance(values.where(values.isin(vocabulary)), correct)
+    performance = _bucket_performance(values.where(values.isin(vocabulary)), outcomes)
     return FeatureProfile(
         name=name,
         kind="categorical",
@@ -88,9 +90,9 @@ def _categorical(
         vocabulary=vocabulary,
         vocabulary_complete=complete,
         performance={str(k): v for k, v in (performance or {}).items()}
-        if correct is not None
+        if outcomes is not None
         else None,
-        missing_performance=_missing_performance(~present, correct),
+        missing_performance=_missing_performance(~present, outcomes),
     )
 
 
@@ -102,7 +104,7 @@ def quantile_edges(values: np.ndarray, bins: int) -> list[float]:
     return [float(x) for x in np.unique(cuts)]
 
 
-def _numeric(name: str, series: pd.Series, correct: pd.Series | None, bins: int) -> FeatureProfile:
+def _numeric(name: str, series: pd.Series, outcomes: Outcomes | None, bins: int) -> FeatureProfile:
     numbers = pd.to_numeric(series, errors="coerce").astype(float)
     numbers = numbers.where(np.isfinite(numbers))
     present = numbers.notna()
@@ -111,11 +113,10 @@ def _numeric(name: str, series: pd.Series, correct: pd.Series | None, bins: int)
     positions = np.searchsorted(np.asarray(edges), values, side="right")
     bin_counts = np.bincount(positions, minlength=len(edges) + 1)
     performance = None
-    if correct is not None:
-        by_bin = _bucket_performance(
-            pd.Series(positions, index=numbers.index[present]), correct[present]
-        )
-        performance = [by_bin.get(i, BucketPerformance(0, 0)) for i in range(len(edges) + 1)]
+    if outcomes is not None:
+        by_bin = _bucket_performance(pd.Series(positions, index=numbers.index[present]), outcomes)
+        assert by_bin is not None
+        performance = [by_bin.get(i, _empty(outcomes)) for i in range(len(edges) + 1)]
     return FeatureProfile(
         name=name,
         kind="numeric",
@@ -128,18 +129,8 @@ def _numeric(name: str, series: pd.Series, correct: pd.Series | None, bins: int)
         bin_edges=edges,
         bin_counts=[int(c) for c in bin_counts],
         performance=performance,
-        missing_performance=_missing_performance(~present, correct),
+        missing_performance=_missing_performance(~present, outcomes),
     )
-
-
-def _infer_task(labels: pd.Series) -> Task:
-    """Regression when labels are numeric with many non-integer values; else classification."""
-    present = labels.dropna()
-    if _is_numeric(present) and present.nunique() > 20:
-        as_float = present.astype(float)
-        if not np.all(np.equal(np.mod(as_float, 1), 0)):
-            return "regression"
-    return "classification"
 
 
 def build_profile(
@@ -157,8 +148,13 @@ def build_profile(
     max_categories: int = 10_000,
     max_cross_features: int = 12,
     categorical: Sequence[str] = (),
+    task: Task | None = None,
 ) -> Profile:
-    """Profile ``frame``; every argument problem is a :class:`ProfileError` naming it."""
+    """Profile ``frame``; every argument problem is a :class:`ProfileError` naming it.
+
+    ``task``: classification or regression; None infers it from the label
+    column (:func:`mlmon.baseline.outcomes.infer_task`).
+    """
     try:
         validate_model_name(model)
         validate_version(version)
@@ -184,48 +180,43 @@ def build_profile(
         except InvalidEventError as exc:
             raise ProfileError(f"column {column!r} cannot be a feature: {exc}") from None
 
-    task: Task | None = None
-    labels = correct = None
+    if task not in (None, "classification", "regression"):
+        raise ProfileError(f"task {task!r} is not classification or regression")
+    labels: pd.Series | None = None
+    outcomes: Outcomes | None = None
     performance: dict[str, float] | None = None
     label_counts: dict[str, int] | None = None
     if label_column:
         raw_labels = frame[label_column]
-        task = _infer_task(raw_labels)
+        guesses = frame[prediction_column] if prediction_column else None
+        task = task or oc.infer_task(raw_labels, guesses)
         if task == "classification":
             labels = _as_keywords(raw_labels, label_column)
             label_counts = {str(k): int(v) for k, v in labels.dropna().value_counts().items()}
-        if prediction_column:
-            if task == "classification":
-                predicted = _as_keywords(frame[prediction_column], prediction_column)
-                both = labels.notna() & predicted.notna()
-                correct = (labels == predicted).astype(object).where(both, None)
-                hits = correct[both].astype(bool)
-                performance = {
-                    "accuracy": float(hits.mean()) if hits.size else 0.0,
-                    "n": int(hits.size),
-                }
-            else:
-                truth = pd.to_numeric(raw_labels, errors="coerce")
-                guess = pd.to_numeric(frame[prediction_column], errors="coerce")
-                both = truth.notna() & guess.notna()
-                error = (guess[both] - truth[both]).to_numpy(dtype=float)
-                performance = {
-                    "mae": float(np.abs(error).mean()) if error.size else 0.0,
-                    "rmse": float(np.sqrt((error**2).mean())) if error.size else 0.0,
-                    "n": int(error.size),
-                }
+            if guesses is not None:
+                predicted = _as_keywords(guesses, prediction_column or "")
+                outcomes = oc.classification_outcomes(labels, predicted)
+        elif guesses is not None:
+            for column in (label_column, prediction_column):
+                if not _is_numeric(frame[column]):
+                    raise ProfileError(
+                        f"column {column!r} must hold numbers for a regression profile"
+                    )
+            outcomes = oc.regression_outcomes(raw_labels, guesses)
+        if outcomes is not None:
+            performance = oc.overall_performance(outcomes, task)
 
     profiles = {}
     for column in features:
         series = frame[column]
         profiles[column] = (
-            _numeric(column, series, correct, bins)
+            _numeric(column, series, outcomes, bins)
             if _is_numeric(series) and column not in categorical
-            else _categorical(column, series, correct, max_categories)
+            else _categorical(column, series, outcomes, max_categories)
         )
     crosses = (
-        cross_performance(frame, profiles, correct, max_features=max_cross_features)
-        if correct is not None
+        cross_performance(frame, profiles, outcomes, max_features=max_cross_features)
+        if outcomes is not None
         else {}
     )
     outputs = {}
@@ -280,12 +271,12 @@ def _bucket_codes(series: pd.Series, feature: FeatureProfile) -> pd.Series:
 def cross_performance(
     frame: pd.DataFrame,
     features: Mapping[str, FeatureProfile],
-    correct: pd.Series,
+    outcomes: Outcomes,
     *,
     max_features: int = 12,
     min_rows: int = MIN_CROSS_ROWS,
 ) -> dict[str, list[list[Any]]]:
-    """Accuracy of every 2- and 3-feature cross cell with ``min_rows`` labelled rows.
+    """Outcome sums of every 2- and 3-feature cross cell with ``min_rows`` labelled rows.
 
     Only features with at most MAX_CROSS_BUCKETS buckets (so with complete
     vocabularies) take part, the first
@@ -298,21 +289,20 @@ def cross_performance(
         if (len(f.bin_edges or []) + 1 if f.kind == "numeric" else len(f.vocabulary or {}))
         <= MAX_CROSS_BUCKETS
     ]
-    labelled = correct.notna()
-    codes = pd.DataFrame({name: _bucket_codes(frame[name], features[name]) for name in eligible})[
-        labelled
-    ]
+    codes = pd.DataFrame(
+        {name: _bucket_codes(frame[name], features[name]) for name in eligible}
+    ).loc[outcomes.index]
     # a sentinel, not NaN, for missing: a NaN key would turn the bin indices into floats
     codes = codes.astype(object).where(codes.notna(), MISSING_CODE)
-    ok = correct[labelled].astype(bool).astype(int)
+    task: Task = "classification" if "correct" in outcomes.columns else "regression"
     out: dict[str, list[list[Any]]] = {}
     combos = [*combinations(sorted(eligible), 2), *combinations(sorted(eligible[:max_features]), 3)]
     for combo in combos:
-        grouped = ok.groupby([codes[c] for c in combo], sort=True).agg(["size", "sum"])
+        grouped = outcomes.groupby([codes[c] for c in combo], sort=True).sum()
         rows = []
-        for key, row in grouped[grouped["size"] >= min_rows].iterrows():
+        for key, row in grouped[grouped["n"] >= min_rows].iterrows():
             buckets = [None if k == MISSING_CODE else _plain(k) for k in key]
-            rows.append([*buckets, int(row["size"]), int(row["sum"])])
+            rows.append([*buckets, *oc.cross_row(row, task)])
         if rows:
             out["|".join(combo)] = rows
     return out

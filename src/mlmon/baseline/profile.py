@@ -18,8 +18,9 @@ Bins: ``bin_edges`` are the interior cut points at quantiles i/bins
 ``bisect.bisect_right(edges, x)``.
 
 Per-bucket performance (when label and prediction columns are given) is a
-:class:`BucketPerformance` (``n`` rows with a label, ``correct`` of them) per
-category value, per numeric bin, and for the missing bucket.
+:class:`BucketPerformance` (``n`` rows with a label, ``correct`` of them; for
+regression the summed absolute, squared and percentage errors) per category
+value, per numeric bin, and for the missing bucket.
 
 Stored form: :meth:`Profile.to_dict` / :meth:`Profile.from_dict`. Every
 field added later must be optional (a default here, ``data.get`` there), so
@@ -44,11 +45,31 @@ Task = Literal["classification", "regression"]
 
 @dataclass(frozen=True)
 class BucketPerformance:
-    n: int
-    correct: int
+    """One bucket's outcome sums: ``n`` rows with an outcome and, for classification,
+    ``correct`` of them; for regression, the error sums MAE, RMSE and MAPE come from
+    (``percentage_n``: rows with a non-zero actual, MAPE's denominator)."""
 
-    def to_dict(self) -> dict[str, int]:
-        return {"n": self.n, "correct": self.correct}
+    n: int
+    correct: int = 0
+    sum_abs_error: float | None = None
+    sum_squared_error: float | None = None
+    percentage_n: int | None = None
+    sum_abs_percentage_error: float | None = None
+
+    @property
+    def is_regression(self) -> bool:
+        return self.sum_abs_error is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        if not self.is_regression:
+            return {"n": self.n, "correct": self.correct}
+        return {
+            "n": self.n,
+            "sum_abs_error": self.sum_abs_error,
+            "sum_squared_error": self.sum_squared_error,
+            "percentage_n": self.percentage_n,
+            "sum_abs_percentage_error": self.sum_abs_percentage_error,
+        }
 
 
 @dataclass(frozen=True)
@@ -155,7 +176,9 @@ class Profile:
     outputs: dict[str, FeatureProfile] = field(default_factory=dict)
     #: Performance of 2- and 3-feature crosses, so a cross is compared with
     #: its own baseline: "a|b" → rows [bucket_a, bucket_b, n, correct], a
-    #: bucket being a category, a numeric bin index, or None for missing.
+    #: bucket being a category, a numeric bin index, or None for missing; for
+    #: regression [bucket_a, bucket_b, n, sum_abs_error, sum_squared_error,
+    #: percentage_n, sum_abs_percentage_error] (mlmon.baseline.outcomes).
     crosses: dict[str, list[list[Any]]] = field(default_factory=dict)
     #: The scores calibrated against the labels (binary classification with a score
     #: column): :class:`mlmon.analysis.estimation.ScoreCalibration`'s stored form,
