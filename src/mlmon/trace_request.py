@@ -17,9 +17,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from mlmon.analysis.actuals import UnusableActuals, other_task, unusable_actuals
 from mlmon.analysis.dimensions import Dimension, from_fields, from_profile
 from mlmon.analysis.estimation import estimator_for
-from mlmon.analysis.metrics import METRICS, default_metric, task_of
+from mlmon.analysis.metrics import METRICS, default_metric, sample_size, task_of
 from mlmon.analysis.result import BaselineInfo, EventsFile, TraceReport
 from mlmon.analysis.source import ProfileSource, Scope, Source
 from mlmon.analysis.trace import Subject, TraceSettings, trace
@@ -81,6 +82,11 @@ def run(
             )
     metric = request.metric or default_metric(profile.task if profile else None)
     task = task_of(metric)
+    if spec.kind == "profile" and profile and profile.task and profile.task != task:
+        raise UsageError(
+            f"--metric {metric} is a {task} metric but profile {spec.name!r} is "
+            f"{profile.task}: use one of {', '.join(_metrics_of(profile.task))}"
+        )
     positive = positive_label(profile, request.positive)
     scope = Scope(request.model, request.version, window.start, window.end)
 
@@ -90,6 +96,7 @@ def run(
     else:
         make = _es_factory(client, request.model)
     current = make(scope, task, positive)
+    unusable = _unusable_actuals(current, make, scope, metric, positive, request, profile)
     baseline_source = _baseline(spec, scope, profile, make, task, positive)
     if spec.kind == "profile" and profile and profile.performance is None:
         raise UsageError(
@@ -125,6 +132,7 @@ def run(
         backend="pandas" if request.events else "elasticsearch",
         positive_label=positive,
         notes=notes,
+        unusable_actuals=unusable,
         events_file=EventsFile(
             path=str(request.events),
             lines=loaded.lines,
@@ -195,6 +203,34 @@ def with_upstream(
     if not found:
         return report
     return replace(report, upstream=tuple(found), headline=report.headline + headline_suffix(found))
+
+
+def _metrics_of(task: str) -> tuple[str, ...]:
+    from mlmon.analysis.metrics import CLASSIFICATION_METRICS, REGRESSION_METRICS
+
+    return REGRESSION_METRICS if task == "regression" else CLASSIFICATION_METRICS
+
+
+def _unusable_actuals(
+    current: Source,
+    make: Factory,
+    scope: Scope,
+    metric: str,
+    positive: str | None,
+    request: TraceRequest,
+    profile: Profile | None,
+) -> UnusableActuals | None:
+    """Actuals of the other kind, counted only when the traced metric has none (one search)."""
+    if sample_size(current.overall(), metric):
+        return None
+    task = task_of(metric)
+    if request.metric:
+        basis = f"--metric {metric} is a {task} metric"
+    elif profile is not None and profile.task:
+        basis = f"the profile is {task}"
+    else:
+        basis = f"this trace is {task}"
+    return unusable_actuals(task, make(scope, other_task(task), positive).overall(), basis)
 
 
 def kind_mismatches(profile: Profile, kinds: dict[str, str]) -> list[str]:

@@ -114,6 +114,19 @@ def degradation(baseline: float, current: float, metric: str) -> float:
     return current - baseline if metric in LOWER_IS_BETTER else baseline - current
 
 
+def material_degradation(baseline: float, current: float, metric: str) -> float:
+    """The degradation thresholds are set on: in the metric's own units for the
+    proportions (accuracy 0.90 → 0.85 is 0.05), relative to the baseline for the
+    error metrics (MAE 3.0 → 3.3 is 0.10), whose units are the target's own.
+    """
+    change = degradation(baseline, current, metric)
+    if metric not in LOWER_IS_BETTER or not math.isfinite(change):
+        return change
+    if baseline > 0:
+        return change / baseline
+    return math.inf if change > 0 else 0.0
+
+
 def loss_mass(stats: Stats, metric: str) -> float:
     """An upper bound on ``n × degradation`` that can only shrink when a slice is narrowed.
 

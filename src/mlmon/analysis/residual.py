@@ -33,7 +33,14 @@ from dataclasses import dataclass, fields
 from typing import Protocol
 
 from mlmon.analysis.dimensions import Dimension, SliceKey
-from mlmon.analysis.metrics import Stats, change_pvalue, degradation, metric_value, sample_size
+from mlmon.analysis.metrics import (
+    Stats,
+    change_pvalue,
+    degradation,
+    material_degradation,
+    metric_value,
+    sample_size,
+)
 from mlmon.analysis.source import BucketRequest
 
 Fetch = Callable[[Sequence[BucketRequest]], tuple[list, list]]
@@ -104,7 +111,9 @@ def select(
     """
     by_name = {d.name: d for d in dimensions}
     pool = [c for c in candidates if c.significant]
-    change = {c.key: degradation(c.metric_baseline, c.metric_current, metric) for c in pool}
+    change = {
+        c.key: material_degradation(c.metric_baseline, c.metric_current, metric) for c in pool
+    }
     causes = {
         c.key: _concentrated(c, pool, change, min_change, inside, explained_share) for c in pool
     }
@@ -276,7 +285,7 @@ def _residual(
     significant = (
         enough
         and math.isfinite(change)
-        and change >= min_change
+        and material_degradation(metric_before, metric_now, metric) >= min_change
         and min(1.0, p_value * family) < alpha
     )
     return Residual(

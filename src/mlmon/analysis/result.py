@@ -71,6 +71,8 @@ class Overall:
     #: baseline) has too few actuals; ``current`` (``baseline``) is then its value.
     estimate: PerformanceEstimate | None = field(default=None, metadata=OMIT_NONE)
     baseline_estimate: PerformanceEstimate | None = field(default=None, metadata=OMIT_NONE)
+    #: actuals joined to the window that cannot score the metric (``note`` says why)
+    unused_actuals: int | None = field(default=None, metadata=OMIT_EMPTY)
 
 
 @dataclass(frozen=True)

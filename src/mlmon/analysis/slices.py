@@ -39,6 +39,7 @@ from mlmon.analysis.metrics import (
     change_pvalue,
     degradation,
     loss_mass,
+    material_degradation,
     metric_value,
     sample_size,
 )
@@ -51,7 +52,7 @@ Fetch = Callable[[Sequence[BucketRequest]], tuple[list, list]]
 @dataclass(frozen=True)
 class SliceSettings:
     min_support: int = 100  # rows with a label (or value) in the current window
-    min_change: float = 0.05  # degradation of the slice's own metric
+    min_change: float = 0.05  # degradation of the slice's own metric (relative for errors)
     top_k: int = 10
     max_depth: int = 3
     prune: bool = True
@@ -332,7 +333,7 @@ def _inside(narrow: SliceKey, broad: SliceKey, found: dict[SliceKey, ScoredSlice
 def _mark(
     s: ScoredSlice, family: int, settings: SliceSettings, metric: str, alpha: float
 ) -> ScoredSlice:
-    change = degradation(s.metric_baseline, s.metric_current, metric)
+    change = material_degradation(s.metric_baseline, s.metric_current, metric)
     significant = (
         math.isfinite(change)
         and change >= settings.min_change

@@ -18,6 +18,7 @@ from typing import Any
 from mlmon.analysis import drift as drift_module
 from mlmon.analysis import quality as quality_module
 from mlmon.analysis import stats as st
+from mlmon.analysis.actuals import UnusableActuals
 from mlmon.analysis.dimensions import Dimension, describe
 from mlmon.analysis.estimation import (
     EstimatorChoice,
@@ -31,10 +32,11 @@ from mlmon.analysis.evidence import EvidenceSettings, gather
 from mlmon.analysis.latency import service_level
 from mlmon.analysis.metrics import (
     CLASSIFICATION_METRICS,
+    LOWER_IS_BETTER,
     REGRESSION_METRICS,
     Stats,
-    degradation,
     finite,
+    material_degradation,
     metric_value,
     sample_size,
     task_of,
@@ -90,6 +92,8 @@ class Subject:
     positive_label: str | None
     notes: tuple[str, ...] = ()
     events_file: EventsFile | None = None
+    #: actuals joined to the window that cannot score the metric (the caller counted them)
+    unusable_actuals: UnusableActuals | None = None
 
 
 def _metrics(stats: Stats, task: str, histogram: ScoreHistogram | None) -> dict[str, float | None]:
@@ -215,6 +219,9 @@ def trace(
     overall = _overall(
         current, baseline, overall_current, overall_baseline, metric, estimates, baseline_estimates
     )
+    unusable = subject.unusable_actuals
+    if unusable is not None and overall.labelled == 0:
+        overall = replace(overall, note=unusable.reason, unused_actuals=unusable.joined)
     notes = list(subject.notes)
     if (estimates or baseline_estimates) and not choice.calibrated:
         notes.append(
@@ -249,7 +256,11 @@ def trace(
             alpha=settings.alpha,
         )
     else:
-        notes.append("slices need actuals in the window and a baseline with labels: skipped")
+        unused = " (the window's actuals cannot be used: see below)"
+        notes.append(
+            "slices need actuals in the window and a baseline with labels: skipped"
+            + (unused if overall.unused_actuals else "")
+        )
 
     say("drift")
     output_before = baseline.buckets([BucketRequest((d,)) for d in outputs])
@@ -374,6 +385,8 @@ def _overall(
         )
     elif task == "classification" and labelled == 0:
         note = "no actuals and no scores in this window: nothing to estimate the metric from"
+    elif labelled == 0:  # an error has no estimate from scores
+        note = f"no actuals with values in this window: {metric} needs them"
     if baseline_estimates is not None:  # compare estimate with estimate, like with like
         value_before = baseline_estimates.overall.metric(metric).value
     return Overall(
@@ -456,9 +469,10 @@ def headline(
     elif before is None:
         head = f"{metric} is {now:.3f}{estimate}; the baseline has no {metric} to compare with."
     else:
-        change = degradation(before, now, metric)
+        change = material_degradation(before, now, metric)
+        worse = "rose" if metric in LOWER_IS_BETTER else "fell"
         if change >= settings.min_metric_drop:
-            head = f"{metric} fell from {before:.3f} to {now:.3f}{estimate}."
+            head = f"{metric} {worse} from {before:.3f} to {now:.3f}{estimate}."
         elif -change >= settings.min_metric_drop:
             head = f"{metric} improved from {before:.3f} to {now:.3f}{estimate}."
         else:

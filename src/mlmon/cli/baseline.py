@@ -34,6 +34,12 @@ def baseline() -> None:
 @click.option("--prediction-column", help="Column with the model's prediction.")
 @click.option("--score-column", help="Column with the model's score or probability.")
 @click.option(
+    "--task",
+    type=click.Choice(["classification", "regression"]),
+    help="The model's task (default: regression when the label column holds numbers that "
+    "are not a few classes).",
+)
+@click.option(
     "--bins",
     default=10,
     show_default=True,
@@ -55,6 +61,7 @@ def baseline_register(
     label_column: str | None,
     prediction_column: str | None,
     score_column: str | None,
+    task: str | None,
     bins: int,
     categorical: tuple[str, ...],
     file: Path,
@@ -76,10 +83,10 @@ def baseline_register(
     from mlmon.schema.event import format_timestamp
 
     with progress_bar(columns=(DownloadColumn(),)) as progress:
-        task = progress.add_task(f"Reading {file.name}", total=None)
+        reading = progress.add_task(f"Reading {file.name}", total=None)
 
         def advance(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
+            progress.update(reading, completed=done, total=total)
 
         frame = read_table(file, progress=advance)
     profile = build_profile(
@@ -93,6 +100,7 @@ def baseline_register(
         score_column=score_column,
         bins=bins,
         categorical=list(split_names(categorical)),
+        task=task,  # type: ignore[arg-type]
     )
     client = cluster_client(install_templates=True)  # the file was checked before the cluster
     stored = save_profile(client, profile)
@@ -100,6 +108,7 @@ def baseline_register(
     console.print(
         f"Registered profile {stored.profile_id}: {stored.rows} rows, "
         f"{kinds.count('numeric')} numeric and {kinds.count('categorical')} categorical features"
+        + (f", {stored.task}" if stored.task else "")
         + (f", baseline {_metrics(stored.performance)}" if stored.performance else "")
         + "."
     )
@@ -110,7 +119,7 @@ def baseline_register(
 
 
 def _metrics(performance: dict) -> str:
-    return ", ".join(f"{k} {v:.4g}" for k, v in performance.items() if k != "n")
+    return ", ".join(f"{k} {v:.4g}" for k, v in performance.items() if k not in ("n", "mape_n"))
 
 
 @baseline.command("list")

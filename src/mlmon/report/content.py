@@ -84,7 +84,10 @@ def tables(report: TraceReport) -> list[Table]:
         before_mark = " (estimated)" if overall.baseline_estimated and name == metric else ""
         summary.rows.append([name + mark, num(current), num(before) + before_mark])
     summary.rows.append(["predictions", f"{overall.count:,}", f"{overall.baseline_count:,}"])
-    summary.rows.append(["with actuals", f"{overall.labelled:,}", f"{overall.baseline_labelled:,}"])
+    with_actuals = f"{overall.labelled:,}"
+    if overall.unused_actuals:  # never "0" when actuals were joined: say they are unusable
+        with_actuals = f"0 usable of {overall.unused_actuals:,} joined (see note)"
+    summary.rows.append(["with actuals", with_actuals, f"{overall.baseline_labelled:,}"])
     out.append(summary)
     if overall.estimate is not None:
         out.append(_estimates(overall))

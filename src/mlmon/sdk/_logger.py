@@ -28,6 +28,7 @@ from mlmon.schema.pairing import SHADOW
 from mlmon.sdk._chain import Chain, Processor, is_drop_event
 from mlmon.sdk._fastpath import PredictionDocs
 from mlmon.sdk._handoff import Handoff
+from mlmon.sdk._outcome import Task, logger_task, outcome
 from mlmon.sdk._spool import Spool
 from mlmon.sdk._stats import Counters, DropWarning, warn
 from mlmon.sdk._worker import Worker
@@ -93,6 +94,10 @@ class PredictionLogger:
             as ``dropped_spool_full``); ``spool_fsync`` is "segment", "always" or "never".
         processors: extra structlog processors run before validation (e.g. to hash PII);
             one may raise ``structlog.DropEvent`` (counted as ``dropped_by_processor``).
+        task: ``"regression"`` or ``"classification"``; by default the given profile's.
+            A regression logger stores a number passed as ``prediction=``/``label=`` as
+            the outcome's ``value``; a logger that knows no task refuses a fractional
+            ``prediction=``/``label=`` (pass ``value=``).
     """
 
     def __init__(
@@ -118,7 +123,11 @@ class PredictionLogger:
         processors: Sequence[Processor] = (),
         clock: Callable[[], datetime] | None = None,
         stream: IO[Any] | None = None,
+        task: Task | None = None,
     ) -> None:
+        if isinstance(profile, (str, Path)):
+            profile = read_profile_file(profile)
+        self.task: Task | None = logger_task(task, profile)
         self._strict = strict
         self._counters = Counters()
         self._events = Handoff(max_queue)
@@ -202,6 +211,14 @@ class PredictionLogger:
         ``mlmon compare`` pairs the two. ``deployment`` overrides the logger's own
         for this one event.
         """
+        if prediction is not None:  # a regressor's number is its value (or refused: value=)
+            try:
+                given = outcome(
+                    prediction, value, task=self.task, argument="prediction", field="prediction"
+                )
+            except InvalidEventError as error:
+                return self._refuse(error)
+            prediction, value = given.get("label"), given.get("value")
         fast = self._fast
         if (
             fast is not None
@@ -237,13 +254,13 @@ class PredictionLogger:
             fields["model"] = {**self._stamper.block, "deployment": deployment}
         if shadow_of is not None:
             trace = {**(trace or {}), "shadow_of": shadow_of}
-        outcome = {
+        given = {
             k: v
             for k, v in (("label", prediction), ("score", score), ("value", value))
             if v is not None
         }
-        if outcome:
-            fields["prediction"] = outcome
+        if given:
+            fields["prediction"] = given
         if actual is not None:
             fields["actual"] = actual
         if latency_ms:
@@ -265,13 +282,20 @@ class PredictionLogger:
         timestamp: datetime | str | None = None,
     ) -> str | None:
         """Log the ground truth of an earlier prediction, whenever it arrives."""
-        fields: dict[str, Any] = {
-            "prediction_id": prediction_id,
-            "actual": {k: v for k, v in (("label", label), ("value", value)) if v is not None},
-        }
+        try:
+            given = outcome(label, value, task=self.task, argument="label", field="actual")
+        except InvalidEventError as error:
+            return self._refuse(error)
+        fields: dict[str, Any] = {"prediction_id": prediction_id, "actual": given}
         if timestamp is not None:
             fields["@timestamp"] = timestamp
         return prediction_id if self._emit("actual", fields) else None
+
+    def _refuse(self, error: InvalidEventError) -> None:
+        """Count an invalid call; raise it when strict (None: the call was skipped)."""
+        self._counters.add(invalid=1)
+        if self._strict:
+            raise error
 
     def _emit(self, kind: str, fields: dict[str, Any]) -> bool:
         if self._closed:

@@ -1,4 +1,4 @@
-"""Incidents of the churn, credit and ads scenarios, each with the truth it injects.
+"""Incidents of the churn, credit, ads and delivery scenarios, each with the truth it injects.
 
 An incident changes the reality the model meets before the labels are drawn
 (a surcharge in one region, a new kind of applicant), hides values from the
@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlmon.simulate.delivery import DELIVERY, NEW_VEHICLE, NEW_VEHICLE_CITY, RegressionDomain
 from mlmon.simulate.domains import (
     ADS,
     BROKEN_PUBLISHER,
@@ -34,11 +35,13 @@ HIDDEN_INCOME_RATE = 0.85
 GIG_CHANNEL = "mobile"
 GIG_RATE = 0.6
 DOUBLE_FIRE_RATE = 0.6  # of pub-01's non-clicks recorded as clicks
+NEW_VEHICLE_RATE = 0.5  # of the city's orders served by the unseen vehicle
 
 Truth = list[dict[str, Any]]
 At = Callable[[float], str]
 Incident = Callable[
-    [Domain, pd.DataFrame, np.random.Generator, np.ndarray, At], tuple[np.ndarray, Truth]
+    [Domain | RegressionDomain, pd.DataFrame, np.random.Generator, np.ndarray, At],
+    tuple[np.ndarray, Truth],
 ]
 
 
@@ -131,6 +134,33 @@ def double_fired_clicks(
     return actual, [truth]
 
 
+def unseen_vehicle(
+    domain: RegressionDomain,
+    frame: pd.DataFrame,
+    rng: np.random.Generator,
+    position: np.ndarray,
+    at: At,
+) -> tuple[np.ndarray, Truth]:
+    """Lyon dispatches e-cargo bikes (never seen in training, slower per km) on half its
+    orders: the model takes the unknown vehicle as missing and under-predicts them."""
+    hit = (
+        (position >= START)
+        & (frame["city"] == NEW_VEHICLE_CITY).to_numpy()
+        & (rng.random(len(frame)) < NEW_VEHICLE_RATE)
+    )
+    frame.loc[hit, "vehicle"] = NEW_VEHICLE
+    truth = _span(
+        at,
+        hit.sum(),
+        kind="unseen_category",
+        feature="vehicle",
+        value=NEW_VEHICLE,
+        slice={"vehicle": NEW_VEHICLE},
+        segment={"city": NEW_VEHICLE_CITY},
+    )
+    return domain.label(rng, frame), [truth]
+
+
 def nothing(
     domain: Domain, frame: pd.DataFrame, rng: np.random.Generator, position: np.ndarray, at: At
 ) -> tuple[np.ndarray, Truth]:
@@ -140,9 +170,10 @@ def nothing(
     ]
 
 
-INCIDENTS: dict[str, tuple[Domain, Incident]] = {
+INCIDENTS: dict[str, tuple[Domain | RegressionDomain, Incident]] = {
     "churn-segment-drift": (CHURN, segment_drift),
     "credit-two-incidents": (CREDIT, two_incidents),
     "ads-overlapping-slices": (ADS, double_fired_clicks),
     "churn-hard-slices": (CHURN, nothing),
+    "delivery-unseen-vehicle": (DELIVERY, unseen_vehicle),
 }

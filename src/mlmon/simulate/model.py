@@ -18,13 +18,14 @@ from mlmon.simulate.world import CATEGORICAL, FEATURES
 THRESHOLD = 0.5
 
 
-def _sklearn():
+def _sklearn(regression: bool = False):
     try:
-        from sklearn.ensemble import HistGradientBoostingClassifier
+        from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
         from sklearn.preprocessing import OrdinalEncoder
     except ImportError:
         raise UsageError("mlmon simulate needs scikit-learn: pip install 'mlmon[sim]'") from None
-    return HistGradientBoostingClassifier, OrdinalEncoder
+    booster = HistGradientBoostingRegressor if regression else HistGradientBoostingClassifier
+    return booster, OrdinalEncoder
 
 
 @dataclass
@@ -51,6 +52,20 @@ class TabularModel:
 FraudModel = TabularModel
 
 
+@dataclass
+class TabularRegressor:
+    """The regression twin of :class:`TabularModel`: a number per row, no score."""
+
+    encoder: object
+    regressor: object
+    categorical: tuple[str, ...]
+    numeric: tuple[str, ...]
+
+    def predict(self, frame: pd.DataFrame) -> tuple[np.ndarray, None]:
+        matrix = _matrix(frame, self.encoder, self.categorical, self.numeric)
+        return np.round(self.regressor.predict(matrix), 2), None
+
+
 def _matrix(
     frame: pd.DataFrame, encoder, categorical: Sequence[str], numeric: Sequence[str]
 ) -> np.ndarray:
@@ -69,16 +84,22 @@ def train(
     iterations: int = 150,
     categorical: Sequence[str] = CATEGORICAL,
     numeric: Sequence[str] | None = None,
-    classes: tuple[str, str] = ("fraud", "legit"),
-) -> TabularModel:
-    booster, ordinal = _sklearn()
+    classes: tuple[str, ...] = ("fraud", "legit"),
+) -> TabularModel | TabularRegressor:
+    """A classifier for two classes; a regressor (of numeric labels) when ``classes`` is empty."""
+    regression = not classes
+    booster, ordinal = _sklearn(regression)
     categorical = tuple(categorical)
     numeric = tuple(numeric) if numeric is not None else TabularModel.numeric
     encoder = ordinal(handle_unknown="use_encoded_value", unknown_value=np.nan)
     encoder.fit(frame[list(categorical)].astype(object))
     mask = [True] * len(categorical) + [False] * len(numeric)
-    classifier = booster(
+    fitted = booster(
         max_iter=iterations, learning_rate=0.08, categorical_features=mask, random_state=seed
     )
-    classifier.fit(_matrix(frame, encoder, categorical, numeric), labels == classes[0])
-    return TabularModel(encoder, classifier, categorical, numeric, classes)
+    matrix = _matrix(frame, encoder, categorical, numeric)
+    if regression:
+        fitted.fit(matrix, np.asarray(labels, dtype=float))
+        return TabularRegressor(encoder, fitted, categorical, numeric)
+    fitted.fit(matrix, labels == classes[0])
+    return TabularModel(encoder, fitted, categorical, numeric, (classes[0], classes[1]))

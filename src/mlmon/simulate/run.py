@@ -54,6 +54,7 @@ class Traffic:
     features: tuple[str, ...] = FEATURES  # what the model sees, logged as features
     label_column: str = "is_fraud"  # the actual's column in ``reference``
     upstream: Traffic | None = None  # the model whose output this one consumes (chain)
+    task: str = "classification"  # regression: outcomes are numbers (no score)
 
 
 def _window(end: datetime, days: float) -> tuple[datetime, float]:
@@ -230,7 +231,10 @@ def _domain_traffic(
     )
     reference = history.iloc[cut:].copy()
     reference[domain.label_column] = history_labels[cut:]
-    reference["predicted"], reference["score"] = fitted.predict(reference)
+    task = getattr(domain, "task", "classification")
+    reference["predicted"], score = fitted.predict(reference)
+    if score is not None:
+        reference["score"] = score
 
     start, seconds = _window(end, days)
     frame = domain.draw(rng, events)
@@ -248,6 +252,7 @@ def _domain_traffic(
         truth=truth,
         features=domain.features,
         label_column=domain.label_column,
+        task=task,
     )
 
 
@@ -326,6 +331,7 @@ def emit(
             deployment="canary" if v != "v1" else "primary",
             environment="production",
             block_when_full=True,
+            task=traffic.task,  # a regressor's prediction=/label= numbers become values
         )
         for v in versions
     }
@@ -351,7 +357,7 @@ def emit(
             log.prediction(
                 features=_features(row, traffic.features),
                 prediction=row.predicted,
-                score=float(row.score),
+                score=None if row.score is None else float(row.score),
                 latency_ms={
                     "total": row.latency_total,
                     "inference": row.latency_inference,

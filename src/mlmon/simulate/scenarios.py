@@ -22,7 +22,7 @@ class Scenario:
     label_issue: bool = False  # one zip code's actuals come from a broken labeller
     shadow: bool = False  # a v2 candidate shadows every request (mlmon.simulate.shadow)
     chain: bool = False  # an upstream model's score feeds this one (mlmon.simulate.chain)
-    #: "fraud", or another world (churn, credit, ads) whose incident is in
+    #: "fraud", or another world (churn, credit, ads, delivery) whose incident is in
     #: :mod:`mlmon.simulate.incidents` under the scenario's name
     domain: str = "fraud"
 
@@ -89,6 +89,13 @@ SCENARIOS = {
             "Click model: pub-01's pixel double-fires (many non-clicks come back as clicks); "
             "its traffic overlaps the prior_clicks bin that holds 80% of all traffic.",
             domain="ads",
+        ),
+        Scenario(
+            "delivery-unseen-vehicle",
+            "Delivery-time regressor (minutes): Lyon starts dispatching e-cargo bikes, a "
+            "vehicle never seen in training and slower per km, on half its orders; the "
+            "model under-predicts them and MAE rises there.",
+            domain="delivery",
         ),
         Scenario(
             "churn-hard-slices",
