@@ -28,6 +28,7 @@ SCENARIOS = (
     "credit-two-incidents",
     "ads-overlapping-slices",
     "churn-hard-slices",
+    "delivery-unseen-vehicle",
 )
 
 
@@ -40,43 +41,52 @@ def _trace(name: str, folder: Path, *extra: str) -> dict:
     return json.loads(out.read_text())
 
 
+class _Reports(dict):
+    """scenario → (Elasticsearch report, pandas report, truth), each made on first use
+    (so ``-k delivery`` builds one scenario, not all)."""
+
+    def __init__(self, es, folder: Path) -> None:
+        super().__init__()
+        self.es, self.folder, self.names = es, folder, []
+
+    def __missing__(self, scenario: str):
+        es, folder = self.es, self.folder
+        name = unique_model(scenario[:6])
+        self.names.append(name)
+        traffic = build_traffic(scenario, events=EVENTS, days=7, seed=7, end=END, model=name)
+        training = write_reference(traffic, folder / f"{name}.parquet")
+        save_profile(
+            es,
+            build_profile(
+                read_table(training),
+                model=name,
+                version="v1",
+                name="training",
+                created_at="2026-11-12T00:00:00.000Z",
+                label_column=traffic.label_column,
+                prediction_column="predicted",
+                score_column="score" if "score" in traffic.reference else None,
+            ),
+        )
+        events = folder / f"{name}.jsonl"
+        with events.open("w") as stream:
+            emit(traffic, sink="stdout", model=name, stream=stream)
+        ingest_file(es, events)
+        self[scenario] = (
+            _trace(name, folder),
+            _trace(name, folder, "--events", str(events)),
+            traffic.truth,
+        )
+        return self[scenario]
+
+
 @pytest.fixture(scope="module")
 def reports(es, tmp_path_factory):
-    """scenario → (Elasticsearch report, pandas report, truth)."""
-    folder = tmp_path_factory.mktemp("scenarios")
-    names: list[str] = []
-    out = {}
+    made = _Reports(es, tmp_path_factory.mktemp("scenarios"))
     try:
-        for scenario in SCENARIOS:
-            name = unique_model(scenario[:6])
-            names.append(name)
-            traffic = build_traffic(scenario, events=EVENTS, days=7, seed=7, end=END, model=name)
-            training = write_reference(traffic, folder / f"{name}.parquet")
-            save_profile(
-                es,
-                build_profile(
-                    read_table(training),
-                    model=name,
-                    version="v1",
-                    name="training",
-                    created_at="2026-11-12T00:00:00.000Z",
-                    label_column=traffic.label_column,
-                    prediction_column="predicted",
-                    score_column="score",
-                ),
-            )
-            events = folder / f"{name}.jsonl"
-            with events.open("w") as stream:
-                emit(traffic, sink="stdout", model=name, stream=stream)
-            ingest_file(es, events)
-            out[scenario] = (
-                _trace(name, folder),
-                _trace(name, folder, "--events", str(events)),
-                traffic.truth,
-            )
-        yield out
+        yield made
     finally:
-        for name in names:
+        for name in made.names:
             forget_model(es, name)
 
 
@@ -145,3 +155,18 @@ def test_healthy_traffic_with_hard_slices_calls_nothing(reports):
     assert report["slices"] == []
     assert report["root_causes"] == []
     assert "steady" in report["headline"]
+
+
+def test_delivery_unseen_vehicle_is_the_top_slice_on_mae_and_its_cause_is_quality(reports):
+    report, from_file, truth = reports["delivery-unseen-vehicle"]
+    (injected,) = [e for e in truth["injected"] if e["kind"] == "unseen_category"]
+    assert report["overall"]["metric"] == "mae" and from_file["overall"]["metric"] == "mae"
+    assert report["overall"]["current"] > report["overall"]["baseline"]
+    assert report["headline"].startswith("mae rose from")
+    top = report["slices"][0]
+    assert top["filters"] == injected["slice"]
+    assert top["current"] > 3 * top["baseline"]  # MAE of the unseen vehicle against training's
+    assert top["cause"]["kind"] == "quality" and top["cause"]["feature"] == injected["feature"]
+    assert "Top cause: quality (vehicle=e_cargo)" in report["headline"]
+    # the city the vehicle runs in holds it: a container, removed by the residual ranking
+    assert all(s["filters"] != injected["segment"] for s in report["slices"])
