@@ -100,8 +100,10 @@ def simulate(
       ads-overlapping-slices  (ads) one publisher's clicks double-fire; its
                               traffic overlaps a bin holding 80% of traffic
       churn-hard-slices       (churn) healthy, with slices as hard as in training
+      delivery-unseen-vehicle (delivery, a regressor of minutes) an unseen
+                              vehicle on half of one city's orders
     Other domains' training files have their own label column: churned,
-    defaulted or clicked (the truth file names it).
+    defaulted, clicked or minutes (the truth file names it).
 
     \b
     Then:
