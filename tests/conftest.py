@@ -94,3 +94,14 @@ def run_mlmon(
         timeout=timeout,
         check=False,
     )
+
+
+def same_report(a, b) -> bool:
+    """Two reports' parts equal, floats to 1e-9 (shards and pandas sum in another order)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_report(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_report(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float):
+        return a == pytest.approx(b, rel=1e-9, abs=1e-12)
+    return a == b

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import mean_absolute_error, mean_absolute_percentage_error, mean_squared_error
 
-from conftest import run_mlmon
+from conftest import run_mlmon, same_report
 from mlmon import PredictionLogger
 from mlmon.analysis.dimensions import Dimension
 from mlmon.analysis.metrics import metric_value
@@ -125,17 +125,7 @@ def test_a_regressor_traces_on_its_error_with_the_same_answer_on_both_backends(
         assert top["baseline_from"] == "slice" and top["current"] > top["baseline"]
         assert top["cause"]["kind"] in ("label", "unexplained")  # inputs did not move
     for key in ("slices", "root_causes", "headline"):
-        assert _close(from_es[key], from_file[key]), key
-
-
-def _close(a, b) -> bool:
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float) and isinstance(b, float):
-        return a == pytest.approx(b, rel=1e-9, abs=1e-12)
-    return a == b
+        assert same_report(from_es[key], from_file[key]), key
 
 
 def test_a_classification_metric_on_a_regression_profile_is_refused(model, regressor):

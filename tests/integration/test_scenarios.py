@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import forget_model, run_mlmon, unique_model
+from conftest import forget_model, run_mlmon, same_report, unique_model
 from mlmon.baseline import build_profile, read_table
 from mlmon.baseline.store import save_profile
 from mlmon.ingest import ingest_file
@@ -90,22 +90,12 @@ def reports(es, tmp_path_factory):
             forget_model(es, name)
 
 
-def _same(a, b) -> bool:
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float) and isinstance(b, float):
-        return a == pytest.approx(b, rel=1e-9, abs=1e-12)
-    return a == b
-
-
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_both_backends_give_the_same_slices_and_causes(reports, scenario):
     from_es, from_file, _ = reports[scenario]
     assert from_es["backend"] == "elasticsearch" and from_file["backend"] == "pandas"
     for key in ("slices", "slices_explained", "root_causes", "headline"):
-        assert _same(from_es[key], from_file[key]), key
+        assert same_report(from_es[key], from_file[key]), key
 
 
 def test_segment_local_drift_is_the_top_slice_and_its_cause_is_drift(reports):

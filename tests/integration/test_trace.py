@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import forget_model, run_mlmon, unique_model
+from conftest import forget_model, run_mlmon, same_report, unique_model
 from mlmon.baseline import build_profile, read_table
 from mlmon.baseline.store import save_profile
 from mlmon.es.join import join_pending
@@ -217,7 +217,7 @@ def test_elasticsearch_and_pandas_give_the_same_report(es, folder):
         assert (
             from_es[key] == pytest.approx(from_file[key])
             if isinstance(from_es[key], float)
-            else _close(from_es[key], from_file[key])
+            else same_report(from_es[key], from_file[key])
         ), key
     # percentiles: Elasticsearch's are t-digest estimates, pandas' exact
     for version, measures in from_file["latency"]["by_version"].items():
@@ -225,16 +225,6 @@ def test_elasticsearch_and_pandas_give_the_same_report(es, folder):
             for p, exact in values.items():
                 estimate = from_es["latency"]["by_version"][version][measure][p]
                 assert estimate == pytest.approx(exact, rel=0.03), (version, measure, p)
-
-
-def _close(a, b) -> bool:
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float) and isinstance(b, float):
-        return a == pytest.approx(b, rel=1e-9, abs=1e-12)
-    return a == b
 
 
 def test_bad_arguments_are_one_line_and_exit_2(scenario_models):

@@ -204,30 +204,15 @@ def test_the_task_is_inferred_from_the_label_and_prediction_columns(labels, pred
 
 
 def test_an_explicit_task_wins_and_a_regression_needs_numbers():
-    frame = pd.DataFrame({"x": ["a", "b"] * 30, "y": [1, 2, 3] * 20, "p": [1, 2, 2] * 20})
-    profile = build_profile(
-        frame,
-        model="m",
-        version="v1",
-        name="t",
-        created_at="x",
-        label_column="y",
-        prediction_column="p",
-        task="regression",
+    frame = pd.DataFrame(
+        {"x": ["a", "b"] * 30, "minutes": [1, 2, 3] * 20, "predicted": [1, 2, 2] * 20}
     )
+    assert _profile(frame).task == "classification"  # three integer values: classes
+    profile = _profile(frame, task="regression")
     assert profile.task == "regression" and profile.performance["mae"] == pytest.approx(1 / 3)
-    frame["p"] = ["low", "high", "high"] * 20
-    with pytest.raises(ProfileError, match="'p' must hold numbers"):
-        build_profile(
-            frame,
-            model="m",
-            version="v1",
-            name="t",
-            created_at="x",
-            label_column="y",
-            prediction_column="p",
-            task="regression",
-        )
+    frame["predicted"] = ["low", "high", "high"] * 20
+    with pytest.raises(ProfileError, match="'predicted' must hold numbers"):
+        _profile(frame, task="regression")
 
 
 def test_joined_actuals_of_the_other_kind_are_named_with_the_reason():
