@@ -343,18 +343,12 @@ def _dimensions(
     # so it can answer quantiles (a ProfileSource never gets here).
     reference = baseline
     numeric = [f for f, k in kinds.items() if k == "double"]
-    quantiles = reference.quantiles([*numeric, "prediction.score"])
+    quantiles = reference.quantiles([*numeric, "prediction.score", "prediction.value"])
     dims = from_fields(kinds, quantiles)
     outputs = [Dimension("prediction.label", "prediction.label", "categorical")]
-    if quantiles.get("prediction.score"):
-        outputs.append(
-            Dimension(
-                "prediction.score",
-                "prediction.score",
-                "numeric",
-                tuple(quantiles["prediction.score"]),
-            )
-        )
+    for output in ("prediction.score", "prediction.value"):
+        if quantiles.get(output):
+            outputs.append(Dimension(output, output, "numeric", tuple(quantiles[output])))
     return [d for d in dims if d.kind == "categorical" or d.edges], outputs
 
 

@@ -113,6 +113,8 @@ def test_profile_keeps_error_sums_overall_per_bucket_and_per_cross_as_sklearn_me
         )
         _assert_metrics(stats, frame[inside])
     assert Profile.from_dict(json.loads(json.dumps(profile.to_dict()))) == profile
+    (output,) = profile.outputs.values()  # prediction drift of a regressor: its values' bins
+    assert output.name == "prediction.value" and sum(output.bin_counts) == len(frame)
 
 
 def _events(frame: pd.DataFrame, **logger_options) -> io.StringIO:

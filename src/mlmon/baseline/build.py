@@ -224,6 +224,10 @@ def build_profile(
         outputs["prediction.label"] = _categorical(
             "prediction.label", frame[prediction_column], None, max_categories
         )
+    elif prediction_column:  # a regressor's outputs drift as a number does
+        outputs["prediction.value"] = _numeric(
+            "prediction.value", frame[prediction_column], None, bins
+        )
     calibration = None
     if score_column:
         outputs["prediction.score"] = _numeric("prediction.score", frame[score_column], None, bins)
