@@ -14,7 +14,7 @@ from mlmon import PredictionLogger
 from mlmon.analysis.dimensions import Dimension
 from mlmon.schema.event import model_indices
 from mlmon.sdk import Redact
-from mlmon.sources.elasticsearch import dimension_agg
+from mlmon.sources.es_query import dimension_agg
 
 HOSTILE = [".*", "*", "a OR b", 'x" OR "1"="1', "merchant:*", '{"script": "1"}', "_all"]
 

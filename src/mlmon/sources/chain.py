@@ -16,7 +16,7 @@ from elasticsearch import Elasticsearch
 from mlmon.analysis.chain import Sample
 from mlmon.analysis.source import Scope
 from mlmon.schema.event import PREDICTIONS_INDEX_PATTERN, model_indices
-from mlmon.sources.elasticsearch import scope_query
+from mlmon.sources.es_query import scope_query
 from mlmon.sources.frame import _in_scope
 
 LIMIT = 50

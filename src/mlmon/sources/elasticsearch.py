@@ -12,18 +12,16 @@ buckets nest for crosses), ``stats``/``filter`` for the metric counts,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 from elasticsearch import Elasticsearch
 
-from mlmon.analysis.dimensions import MISSING, Dimension, SliceKey, bucket_label
+from mlmon.analysis.dimensions import Dimension, SliceKey
 from mlmon.analysis.metrics import Stats, Task
 from mlmon.analysis.source import (
     SCORE_BINS,
     BucketRequest,
-    Conjunction,
     Percentiles,
     QualityCounts,
     Scope,
@@ -33,7 +31,19 @@ from mlmon.analysis.source import (
 from mlmon.errors import ClusterError, ClusterNotFound
 from mlmon.es.client import shard_failure, with_backoff
 from mlmon.schema.event import model_indices
-from mlmon.schema.pairing import SHADOW
+from mlmon.sources.es_query import (
+    SearchPlan,
+    dimension_agg,
+    exclude_clauses,
+    group_plans,
+    keep_query,
+    parse_stats,
+    sample_probability,
+    scope_query,
+    score_ranges,
+    stats_aggs,
+    walk_buckets,
+)
 
 PERCENTS = (50.0, 95.0, 99.0)
 #: Analysis searches may scan millions of documents: give them longer than a CRUD call.
@@ -42,235 +52,8 @@ ANALYSIS_TIMEOUT = 600.0
 #: thousand crosses at once (or 64 three-way crosses of a 500-value feature) broke
 #: a 1 GB heap's circuit breaker.
 MSEARCH_BATCH = 16
-#: Buckets one merged search may return: well under the node's search.max_buckets
-#: (65,536) and its 1 GB heap's circuit breaker.
-MERGED_BUCKETS = 20_000
 #: Fixed, so a sampled answer is the same on every run over the same data.
 SAMPLER_SEED = 20261125
-
-
-def scope_query(scope: Scope) -> dict[str, Any]:
-    filters: list[dict[str, Any]] = [
-        {"term": {"event.kind": "prediction"}},
-        {"term": {"model.name": scope.model}},
-    ]
-    if scope.version:
-        filters.append({"term": {"model.version": scope.version}})
-    if scope.start or scope.end:
-        bounds = {}
-        if scope.start:
-            bounds["gte"] = scope.start
-        if scope.end:
-            bounds["lt"] = scope.end
-        filters.append({"range": {"@timestamp": bounds}})
-    if scope.version:
-        return {"bool": {"filter": filters}}
-    # All versions means the traffic served: a shadow answered the same requests again.
-    return {"bool": {"filter": filters, "must_not": [{"term": {"model.deployment": SHADOW}}]}}
-
-
-def stats_aggs(task: Task, positive: str | None) -> dict[str, Any]:
-    """Sub-aggregations that fill a :class:`Stats` for any bucket."""
-    if task == "regression":
-        return {
-            "ae": {"stats": {"field": "actual.abs_error"}},
-            "se": {"sum": {"field": "actual.squared_error"}},
-            "pe": {"stats": {"field": "actual.abs_percentage_error"}},
-        }
-    aggs: dict[str, Any] = {"ok": {"stats": {"field": "actual.correct"}}}
-    if positive is not None:
-        for name, field in (("pp", "prediction.label"), ("ap", "actual.label")):
-            aggs[name] = {
-                "filter": {"term": {field: positive}},
-                "aggs": {"ok": {"stats": {"field": "actual.correct"}}},
-            }
-    return aggs
-
-
-def parse_stats(bucket: dict[str, Any], task: Task) -> Stats:
-    n = bucket["doc_count"]
-    if task == "regression":
-        return Stats(
-            n=n,
-            scored=bucket["ae"]["count"],
-            sum_abs_error=bucket["ae"]["sum"] or 0.0,
-            sum_squared_error=bucket["se"]["value"] or 0.0,
-            percentage_scored=bucket["pe"]["count"],
-            sum_abs_percentage_error=bucket["pe"]["sum"] or 0.0,
-        )
-    ok = bucket["ok"]
-    labelled, correct = ok["count"], ok["sum"] or 0
-    tp = predicted_positive = actual_positive = 0
-    if "pp" in bucket:
-        tp = bucket["pp"]["ok"]["sum"] or 0
-        predicted_positive = bucket["pp"]["ok"]["count"]
-        actual_positive = bucket["ap"]["ok"]["count"]
-    return Stats(
-        n=n,
-        labelled=labelled,
-        correct=correct,
-        tp=tp,
-        predicted_positive=predicted_positive,
-        actual_positive=actual_positive,
-    )
-
-
-def dimension_agg(
-    dimension: Dimension, keep: frozenset[str] | None, inner: dict[str, Any]
-) -> dict[str, Any]:
-    """One level of bucketing: values of a keyword, or baseline bins of a number."""
-    if dimension.kind == "categorical":
-        terms: dict[str, Any] = {
-            "field": dimension.field,
-            "size": len(keep) if keep is not None else dimension.max_values,
-            "missing": MISSING,
-        }
-        if keep is not None:
-            terms["include"] = sorted(keep)
-        return {"terms": terms, "aggs": inner}
-    filters: dict[str, Any] = {}
-    for label, gte, lt in dimension.bin_ranges():
-        if keep is not None and label not in keep:
-            continue
-        bounds = {k: v for k, v in (("gte", gte), ("lt", lt)) if v is not None}
-        filters[label] = (
-            {"range": {dimension.field: bounds}}
-            if bounds
-            else {"exists": {"field": dimension.field}}
-        )
-    if keep is None or MISSING in keep:
-        filters[MISSING] = {"bool": {"must_not": [{"exists": {"field": dimension.field}}]}}
-    return {"filters": {"filters": filters}, "aggs": inner}
-
-
-def keep_query(dimension: Dimension, keep: frozenset[str]) -> dict[str, Any]:
-    """Only documents in the kept buckets: the query narrows what ES reads at all,
-    where ``include`` alone would still visit every document of the scope."""
-    should: list[dict[str, Any]] = []
-    if dimension.kind == "categorical":
-        values = sorted(v for v in keep if v != MISSING)
-        if values:
-            should.append({"terms": {dimension.field: values}})
-    else:
-        for label, gte, lt in dimension.bin_ranges():
-            if label in keep:
-                bounds = {k: v for k, v in (("gte", gte), ("lt", lt)) if v is not None}
-                should.append(
-                    {"range": {dimension.field: bounds}}
-                    if bounds
-                    else {"exists": {"field": dimension.field}}
-                )
-    if MISSING in keep:
-        should.append({"bool": {"must_not": [{"exists": {"field": dimension.field}}]}})
-    return {"bool": {"should": should, "minimum_should_match": 1}}
-
-
-def exclude_clauses(exclude: Sequence[Conjunction]) -> list[dict[str, Any]]:
-    """``must_not`` clauses leaving out every row of each excluded slice."""
-    return [
-        {"bool": {"filter": [keep_query(d, frozenset((bucket,))) for d, bucket in conjunction]}}
-        for conjunction in exclude
-    ]
-
-
-def score_ranges(edges: Sequence[float]) -> dict[str, Any]:
-    """A ``range`` aggregation on the score, one bucket per bin ``[a, b)``: the first open
-    below, the last open above, so every scored row counts (as the pandas backend's)."""
-    inner = list(edges[1:-1])
-    ranges: list[dict[str, float]] = []
-    for i in range(len(inner) + 1):
-        bounds = {}
-        if i > 0:
-            bounds["from"] = float(inner[i - 1])
-        if i < len(inner):
-            bounds["to"] = float(inner[i])
-        ranges.append(bounds)
-    return {"range": {"field": "prediction.score", "ranges": ranges, "keyed": False}}
-
-
-def sample_probability(target: int | None, total: int) -> float | None:
-    """``random_sampler`` takes p < 0.5 (or 1); sample only where it saves at least half."""
-    if not target or total <= 0:
-        return None
-    p = target / total
-    return p if p < 0.5 else None
-
-
-def _walk(
-    agg: dict[str, Any],
-    dimensions: Sequence[Dimension],
-    prefix: SliceKey,
-    task: Task,
-    *,
-    child: str = "d",
-) -> dict[SliceKey, Stats]:
-    """Stats per slice key; ``child`` names this level's sub-aggregation (``d`` below)."""
-    out: dict[SliceKey, Stats] = {}
-    dimension = dimensions[0]
-    buckets = agg["buckets"]
-    items = buckets.items() if isinstance(buckets, dict) else ((b["key"], b) for b in buckets)
-    for key, bucket in items:
-        if not bucket["doc_count"]:
-            continue
-        path = (*prefix, (dimension.name, bucket_label(key)))
-        if len(dimensions) == 1:
-            out[tuple(sorted(path))] = parse_stats(bucket, task)
-        else:
-            out.update(_walk(bucket[child], dimensions[1:], path, task))
-    return out
-
-
-@dataclass(frozen=True)
-class _SearchPlan:
-    dimensions: tuple[Dimension, ...]
-    kept: tuple[frozenset[str] | None, ...]
-    query: dict[str, Any]
-    probability: float | None
-    below: dict[str, Any]  # the aggregations under the first level
-    #: Filters on the other levels' kept values: a search of one request reads only
-    #: those rows; merged requests share the first level's filter and bucket the rest.
-    narrowing: tuple[dict[str, Any], ...] = ()
-
-    def alone(self) -> dict[str, Any]:
-        """The query when this request has a search of its own: narrowed on every level."""
-        if not self.narrowing:
-            return self.query
-        query = {**self.query, "bool": dict(self.query["bool"])}
-        query["bool"]["filter"] = [*query["bool"]["filter"], *self.narrowing]
-        return query
-
-    def shares_search_with(self, other: _SearchPlan) -> bool:
-        return (
-            len(self.dimensions) > 1
-            and len(other.dimensions) > 1
-            and self.dimensions[0] == other.dimensions[0]
-            and self.kept[0] == other.kept[0]
-            # A sample is drawn from the rows a query matches: a merged (broader) query
-            # would draw other rows and estimate other leaders. Only exact counts merge.
-            and self.probability is None
-            and other.probability is None
-            and self.query == other.query
-        )
-
-
-def _groups(
-    plans: Sequence[_SearchPlan], estimate: Callable[[_SearchPlan], int]
-) -> list[list[int]]:
-    """Indices of the plans, grouped into searches (order kept within a group)."""
-    groups: list[list[int]] = []
-    open_groups: list[tuple[list[int], int]] = []  # (members, estimated buckets)
-    for j, plan in enumerate(plans):
-        size = estimate(plan)
-        for k, (members, buckets) in enumerate(open_groups):
-            if buckets + size <= MERGED_BUCKETS and plans[members[0]].shares_search_with(plan):
-                members.append(j)
-                open_groups[k] = (members, buckets + size)
-                break
-        else:
-            members = [j]
-            groups.append(members)
-            open_groups.append((members, size))
-    return groups
 
 
 class ElasticsearchSource:
@@ -338,7 +121,7 @@ class ElasticsearchSource:
         A trace's pair level is ~190 requests over the same documents; grouped by
         their first feature they are ~20 searches, each reading the documents
         once for all its sub-aggregations. A group stays under
-        :data:`MERGED_BUCKETS` buckets (estimated from what each feature
+        :data:`~mlmon.sources.es_query.MERGED_BUCKETS` buckets (estimated from what each feature
         returned before), far inside the node's ``search.max_buckets``. Sampled
         requests keep a search each, narrowed on every level, so their sample is
         the one an unmerged request draws.
@@ -346,7 +129,7 @@ class ElasticsearchSource:
         if not requests:
             return []
         plans = [self._plan(request) for request in requests]
-        groups = _groups(plans, self._estimate)
+        groups = group_plans(plans, self._estimate)
         body: list[dict[str, Any]] = []
         for group in groups:
             first = plans[group[0]]
@@ -385,12 +168,12 @@ class ElasticsearchSource:
             for j in group:
                 dims = plans[j].dimensions
                 child = "d" if len(dims) == 1 else f"d{j}"
-                out[j] = _walk(aggs["d"], dims, (), self.task, child=child) if aggs else {}
+                out[j] = walk_buckets(aggs["d"], dims, (), self.task, child=child) if aggs else {}
                 if len(dims) == 1 and plans[j].kept[0] is None:
                     self._cardinality[dims[0]] = len(out[j] or ())
         return out
 
-    def _plan(self, request: BucketRequest) -> _SearchPlan:
+    def _plan(self, request: BucketRequest) -> SearchPlan:
         """What one request needs: its query, sampling, and the levels below its first."""
         below = stats_aggs(self.task, self.positive)
         for i in reversed(range(1, len(request.dimensions))):
@@ -406,9 +189,9 @@ class ElasticsearchSource:
         if request.exclude:
             query["bool"].setdefault("must_not", []).extend(exclude_clauses(request.exclude))
         p = sample_probability(request.sample, self.total()) if request.sample else None
-        return _SearchPlan(request.dimensions, kept, query, p, below, tuple(narrowing[1:]))
+        return SearchPlan(request.dimensions, kept, query, p, below, tuple(narrowing[1:]))
 
-    def _estimate(self, plan: _SearchPlan) -> int:
+    def _estimate(self, plan: SearchPlan) -> int:
         """Buckets a request may return: kept values, else what the feature had alone."""
         total = 1
         for dimension, kept in zip(plan.dimensions, plan.kept, strict=True):
