@@ -21,6 +21,7 @@ from mlmon.baseline.store import profile_loader
 from mlmon.errors import InvalidEventError, UsageError
 from mlmon.es.bulk import Operation, execute
 from mlmon.es.join import join_pending
+from mlmon.es.paging import pages
 from mlmon.es.writer import WriteResult, deadletter_operation, write_deadletters, write_events
 from mlmon.prepare import prepare_event, tag_if_needed
 from mlmon.schema.event import model_indices, normalize_timestamp
@@ -141,21 +142,9 @@ def tag_untagged(
     rules = RulesCache(profile_loader(client, name=profile_name))
     result = TagResult()
     client.indices.refresh(index=index, allow_no_indices=True, ignore_unavailable=True)
-    search_after = None
-    while True:
-        hits = client.search(
-            index=index,
-            query=query,
-            size=page_size,
-            sort=[{"prediction_id": "asc"}],
-            search_after=search_after,
-            source=["features", "model", "event"],
-            allow_no_indices=True,
-            ignore_unavailable=True,
-        )["hits"]["hits"]
-        if not hits:
-            break
-        search_after = hits[-1]["sort"]
+    for hits in pages(
+        client, index=index, query=query, source=["features", "model", "event"], page_size=page_size
+    ):
         updates = []
         for hit in hits:
             source = hit["_source"]

@@ -30,6 +30,7 @@ from typing import Any
 from elasticsearch import Elasticsearch
 
 from mlmon.es.bulk import Operation, execute
+from mlmon.es.paging import pages
 from mlmon.schema.document import score_outcome
 from mlmon.schema.event import (
     ACTUALS_INDEX_PATTERN,
@@ -79,21 +80,13 @@ def join_pending(
     client.indices.refresh(
         index=f"{actuals},{predictions}", allow_no_indices=True, ignore_unavailable=True
     )
-    search_after = None
-    while True:
-        page = client.search(
-            index=actuals,
-            query=pending_query(model),
-            size=page_size,
-            sort=[{"prediction_id": "asc"}],
-            search_after=search_after,
-            source=["@timestamp", "actual", "model.name", "prediction_id"],
-            allow_no_indices=True,
-            ignore_unavailable=True,
-        )["hits"]["hits"]
-        if not page:
-            break
-        search_after = page[-1]["sort"]
+    for page in pages(
+        client,
+        index=actuals,
+        query=pending_query(model),
+        source=["@timestamp", "actual", "model.name", "prediction_id"],
+        page_size=page_size,
+    ):
         located = _locate(client, predictions, [hit["_id"] for hit in page], model)
         updates = [
             Operation(

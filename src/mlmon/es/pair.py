@@ -18,6 +18,7 @@ from typing import Any
 from elasticsearch import Elasticsearch
 
 from mlmon.es.bulk import Operation, execute
+from mlmon.es.paging import pages
 from mlmon.schema.event import model_indices
 from mlmon.schema.pairing import shadow_of, shadow_update
 
@@ -49,21 +50,13 @@ def pair_pending(client: Elasticsearch, *, model: str, page_size: int = 1000) ->
     client.indices.refresh(index=index, allow_no_indices=True, ignore_unavailable=True)
     paired = pending = failed = 0
     errors: list[str] = []
-    search_after = None
-    while True:
-        page = client.search(
-            index=index,
-            query=unpaired_query(model),
-            size=page_size,
-            sort=[{"prediction_id": "asc"}],
-            search_after=search_after,
-            source=["prediction", "trace.shadow_of", "actual"],
-            allow_no_indices=True,
-            ignore_unavailable=True,
-        )["hits"]["hits"]
-        if not page:
-            break
-        search_after = page[-1]["sort"]
+    for page in pages(
+        client,
+        index=index,
+        query=unpaired_query(model),
+        source=["prediction", "trace.shadow_of", "actual"],
+        page_size=page_size,
+    ):
         wanted = sorted({shadow_of(hit["_source"]) for hit in page})
         lives = client.search(
             index=index,
