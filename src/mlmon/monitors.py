@@ -21,7 +21,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -175,12 +175,15 @@ def _metric(t: Mapping[str, Any], report: TraceReport) -> list[str]:
     return out
 
 
-def _drift(t: Mapping[str, Any], report: TraceReport) -> list[str]:
+def _chosen(t: Mapping[str, Any], rows: Sequence[Any]) -> list[Any]:
+    """The rows of the features a check names (``features: [...]``), else all."""
     wanted = set(t.get("features") or [])
+    return [row for row in rows if not wanted or row.feature in wanted]
+
+
+def _drift(t: Mapping[str, Any], report: TraceReport) -> list[str]:
     out = []
-    for row in report.drift:
-        if wanted and row.feature not in wanted:
-            continue
+    for row in _chosen(t, report.drift):
         if "max_psi" in t and row.psi > t["max_psi"]:
             out.append(f"{row.feature}: PSI {row.psi:.3f} > max_psi {t['max_psi']}")
         elif "max_psi" not in t and row.drifted:
@@ -191,11 +194,8 @@ def _drift(t: Mapping[str, Any], report: TraceReport) -> list[str]:
 def _quality(t: Mapping[str, Any], report: TraceReport) -> list[str]:
     from mlmon.analysis.quality import CHECKS
 
-    wanted = set(t.get("features") or [])
     out = []
-    for row in report.quality:
-        if wanted and row.feature not in wanted:
-            continue
+    for row in _chosen(t, report.quality):
         for check in CHECKS:
             limit = t.get(f"max_{check}_rate")
             rate = row.rate(check)
