@@ -63,6 +63,7 @@ CORE = {
     "mlmon.analysis.slices": MATH,
     "mlmon.analysis.rootcause": MATH,
     "mlmon.analysis.trace": MATH,
+    "mlmon.analysis.overall": MATH,
 }
 
 

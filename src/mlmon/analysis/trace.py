@@ -10,53 +10,43 @@ caller (:mod:`mlmon.trace_request`) chose them.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mlmon.analysis import drift as drift_module
 from mlmon.analysis import quality as quality_module
-from mlmon.analysis import stats as st
 from mlmon.analysis.actuals import UnusableActuals
-from mlmon.analysis.dimensions import Dimension, describe
+from mlmon.analysis.dimensions import Dimension
 from mlmon.analysis.estimation import (
     EstimatorChoice,
-    WindowEstimates,
-    band_and_basis,
-    describe_estimate,
-    estimate_window,
     estimator_for,
 )
 from mlmon.analysis.evidence import EvidenceSettings, gather
 from mlmon.analysis.latency import service_level
 from mlmon.analysis.metrics import (
-    CLASSIFICATION_METRICS,
-    LOWER_IS_BETTER,
-    REGRESSION_METRICS,
-    Stats,
     finite,
-    material_degradation,
-    metric_value,
     sample_size,
-    task_of,
+)
+from mlmon.analysis.overall import (
+    estimates_for,
+    headline,
+    overall_finding,
+    timeline_points,
 )
 from mlmon.analysis.result import (
     BaselineInfo,
     EventsFile,
     ExplainedSlice,
-    Latency,
-    Overall,
     ResidualFinding,
     SearchStats,
     SliceCause,
     SliceFinding,
-    TimelinePoint,
     TraceReport,
 )
-from mlmon.analysis.rootcause import RootCause, explain
+from mlmon.analysis.rootcause import explain
 from mlmon.analysis.slices import ScoredSlice, SliceSettings, search
-from mlmon.analysis.source import BucketRequest, ScoreHistogram, Source
+from mlmon.analysis.source import BucketRequest, Source
 from mlmon.analysis.window import Window
 from mlmon.errors import NoEvents, UsageError
 
@@ -96,22 +86,6 @@ class Subject:
     unusable_actuals: UnusableActuals | None = None
 
 
-def _metrics(stats: Stats, task: str, histogram: ScoreHistogram | None) -> dict[str, float | None]:
-    names = REGRESSION_METRICS if task == "regression" else CLASSIFICATION_METRICS
-    out = {}
-    for name in names:
-        if name == "roc_auc":
-            value = (
-                st.auc_from_histograms(histogram.positive, histogram.negative)
-                if histogram and sum(histogram.positive) and sum(histogram.negative)
-                else math.nan
-            )
-        else:
-            value = metric_value(stats, name)
-        out[name] = finite(value)
-    return out
-
-
 def _slice_finding(s: ScoredSlice, metric: str) -> SliceFinding:
     return SliceFinding(
         filters=dict(s.key),
@@ -142,44 +116,6 @@ def _residual(s: ScoredSlice) -> ResidualFinding | None:
         p_value=r.p_value,
         without=tuple(dict(k) for k in r.excluded),
     )
-
-
-def _timeline(
-    points: list[tuple[str, Stats]],
-    metric: str,
-    sliding: int,
-    estimates: WindowEstimates | None = None,
-) -> tuple[TimelinePoint, ...]:
-    out = []
-    cumulative = Stats()
-    for i, (start, stats) in enumerate(points):
-        if not stats.n:
-            continue
-        cumulative = cumulative + stats
-        window = Stats()
-        for _, earlier in points[max(0, i - sliding + 1) : i + 1]:
-            window = window + earlier
-        point = TimelinePoint(
-            start=start,
-            count=int(stats.n),
-            labelled=int(sample_size(stats, metric)),
-            current=finite(metric_value(stats, metric)),
-            cumulative=finite(metric_value(cumulative, metric)),
-            sliding=finite(metric_value(window, metric)),
-        )
-        estimated = estimates.buckets.get(start) if estimates else None
-        if estimated is not None:  # the window is estimated: so is every point of it
-            bucket, so_far, recent = (e.metric(metric).value for e in estimated)
-            point = replace(
-                point,
-                current=bucket,
-                cumulative=so_far,
-                sliding=recent,
-                estimated=True,
-                estimate=estimated[0],
-            )
-        out.append(point)
-    return tuple(out)
 
 
 def _bucket_counts(answer: dict | None) -> dict[str, float]:
@@ -214,9 +150,25 @@ def trace(
     if not overall_current.n:
         raise NoEvents(subject.model, subject.version, subject.window)
     choice = estimator or estimator_for(None, subject.positive_label)
-    estimates = _estimates(current, overall_current, metric, choice, interval, settings)
-    baseline_estimates = _estimates(baseline, overall_baseline, metric, choice, None, settings)
-    overall = _overall(
+    estimates = estimates_for(
+        current,
+        overall_current,
+        metric,
+        choice,
+        interval,
+        min_actuals=settings.min_actuals,
+        sliding=settings.sliding,
+    )
+    baseline_estimates = estimates_for(
+        baseline,
+        overall_baseline,
+        metric,
+        choice,
+        None,
+        min_actuals=settings.min_actuals,
+        sliding=settings.sliding,
+    )
+    overall = overall_finding(
         current, baseline, overall_current, overall_baseline, metric, estimates, baseline_estimates
     )
     unusable = subject.unusable_actuals
@@ -230,7 +182,7 @@ def trace(
         )
 
     say("timeline")
-    timeline = _timeline(current.timeline(interval), metric, settings.sliding, estimates)
+    timeline = timeline_points(current.timeline(interval), metric, settings.sliding, estimates)
 
     say("slices")
     answered: dict[BucketRequest, tuple[Any, Any]] = {}
@@ -341,69 +293,8 @@ def trace(
         quality=quality,
         root_causes=root_causes,
         latency=latency,
-        headline=headline(overall, root_causes, latency, settings),
+        headline=headline(overall, root_causes, latency, min_metric_drop=settings.min_metric_drop),
         stats=_search_stats(result) if result else None,
-    )
-
-
-def _estimates(
-    source: Source,
-    stats: Stats,
-    metric: str,
-    choice: EstimatorChoice,
-    interval: str | None,
-    settings: TraceSettings,
-) -> WindowEstimates | None:
-    """CBPE for a side with too few actuals for ``metric`` (classification only)."""
-    if task_of(metric) != "classification" or sample_size(stats, metric) >= settings.min_actuals:
-        return None
-    return estimate_window(source, choice, interval, settings.sliding)
-
-
-def _overall(
-    current: Source,
-    baseline: Source,
-    now: Stats,
-    before: Stats,
-    metric: str,
-    estimates: WindowEstimates | None,
-    baseline_estimates: WindowEstimates | None,
-) -> Overall:
-    """The metric now and in the baseline (estimated from the scores where actuals lack)."""
-    task = task_of(metric)
-    metrics_now = _metrics(now, task, current.score_histogram())
-    metrics_before = _metrics(before, task, baseline.score_histogram())
-    value_now, value_before = metrics_now.get(metric), metrics_before.get(metric)
-    labelled = int(sample_size(now, metric))
-    note = None
-    if estimates is not None:
-        value_now = estimates.overall.metric(metric).value
-        note = (
-            describe_estimate(estimates.overall, metric, labelled) + ": the current value is "
-            "an estimate from the window's scores through the baseline's calibration "
-            "(CBPE: assumes P(label | score) has not changed)"
-        )
-    elif task == "classification" and labelled == 0:
-        note = "no actuals and no scores in this window: nothing to estimate the metric from"
-    elif labelled == 0:  # an error has no estimate from scores
-        note = f"no actuals with values in this window: {metric} needs them"
-    if baseline_estimates is not None:  # compare estimate with estimate, like with like
-        value_before = baseline_estimates.overall.metric(metric).value
-    return Overall(
-        metric=metric,
-        current=value_now,
-        baseline=value_before,
-        estimated=estimates is not None,
-        count=int(now.n),
-        labelled=labelled,
-        baseline_count=int(before.n),
-        baseline_labelled=int(sample_size(before, metric)),
-        metrics=metrics_now,
-        baseline_metrics=metrics_before,
-        note=note,
-        baseline_estimated=baseline_estimates is not None,
-        estimate=estimates.overall if estimates else None,
-        baseline_estimate=baseline_estimates.overall if baseline_estimates else None,
     )
 
 
@@ -448,46 +339,3 @@ def _width(dimension: Dimension) -> float:
     if len(edges) < 2:
         return 1.0
     return (edges[-1] - edges[0]) / (len(edges) - 1)
-
-
-def headline(
-    overall: Overall,
-    root_causes: Sequence[RootCause],
-    latency: Latency,
-    settings: TraceSettings,
-) -> str:
-    """The answer first, in one sentence."""
-    metric = overall.metric
-    now, before = overall.current, overall.baseline
-    estimate = (
-        " " + band_and_basis(overall.estimate, metric, overall.labelled, lead="estimated: ")
-        if overall.estimate is not None
-        else ""
-    )
-    if now is None:
-        head = f"{metric} cannot be computed for this window."
-    elif before is None:
-        head = f"{metric} is {now:.3f}{estimate}; the baseline has no {metric} to compare with."
-    else:
-        change = material_degradation(before, now, metric)
-        worse = "rose" if metric in LOWER_IS_BETTER else "fell"
-        if change >= settings.min_metric_drop:
-            head = f"{metric} {worse} from {before:.3f} to {now:.3f}{estimate}."
-        elif -change >= settings.min_metric_drop:
-            head = f"{metric} improved from {before:.3f} to {now:.3f}{estimate}."
-        else:
-            head = f"{metric} is steady: {now:.3f}{estimate} against {before:.3f}."
-    if root_causes:
-        first = root_causes[0]
-        where = first.slice or {"feature": first.feature}
-        if first.kind == "unexplained":
-            head += f" Top slice: {describe(where.items())}, cause unexplained."
-        else:
-            head += f" Top cause: {first.kind} ({describe(where.items())})."
-        if len(root_causes) > 1:
-            head += f" {len(root_causes) - 1} more below."
-    else:
-        head += " No slice, drift or data-quality change is significant."
-    if latency.findings:
-        head += " " + latency.findings[0].evidence
-    return head
