@@ -105,3 +105,26 @@ def same_report(a, b) -> bool:
     if isinstance(a, float) and isinstance(b, float):
         return a == pytest.approx(b, rel=1e-9, abs=1e-12)
     return a == b
+
+
+def register_training(client, traffic, folder, *, created_at: str = "2026-11-12T00:00:00.000Z"):
+    """Write a simulated model's training file and register it as its ``training`` profile,
+    as `mlmon baseline register` would; returns the file."""
+    from mlmon.baseline import build_profile, read_table
+    from mlmon.baseline.store import save_profile
+    from mlmon.simulate.run import write_reference
+
+    model = traffic.truth["model"]
+    training = write_reference(traffic, folder / f"{model}.parquet")
+    profile = build_profile(
+        read_table(training),
+        model=model,
+        version="v1",
+        name="training",
+        created_at=created_at,
+        label_column=traffic.label_column,
+        prediction_column="predicted",
+        score_column="score" if "score" in traffic.reference else None,
+    )
+    save_profile(client, profile)
+    return training

@@ -14,11 +14,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import forget_model, run_mlmon, unique_model
-from mlmon.baseline import build_profile, read_table
-from mlmon.baseline.store import save_profile
+from conftest import forget_model, register_training, run_mlmon, unique_model
 from mlmon.ingest import ingest_file
-from mlmon.simulate.run import build_traffic, emit, write_reference
+from mlmon.simulate.run import build_traffic, emit
 
 END = datetime(2026, 11, 20, tzinfo=timezone.utc)
 WINDOW = "2026-11-19T06:00:00Z..2026-11-20T00:00:00Z"  # the part after the bug ships
@@ -32,19 +30,7 @@ def chain(es, tmp_path_factory):
     upstream = traffic.upstream.truth["model"]
     try:
         for part in (traffic, traffic.upstream):
-            save_profile(
-                es,
-                build_profile(
-                    read_table(write_reference(part, folder / f"{part.truth['model']}.parquet")),
-                    model=part.truth["model"],
-                    version="v1",
-                    name="training",
-                    created_at="2026-11-17T00:00:00.000Z",
-                    label_column="is_fraud",
-                    prediction_column="predicted",
-                    score_column="score",
-                ),
-            )
+            register_training(es, part, folder, created_at="2026-11-17T00:00:00.000Z")
         events = folder / "events.jsonl"
         with events.open("w") as stream:
             emit(traffic, sink="stdout", model=name, stream=stream)

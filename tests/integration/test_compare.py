@@ -17,15 +17,13 @@ from pathlib import Path
 import orjson
 import pytest
 
-from conftest import forget_model, leaves, run_mlmon, unique_model
-from mlmon.baseline import build_profile, read_table
-from mlmon.baseline.store import save_profile
+from conftest import forget_model, leaves, register_training, run_mlmon, unique_model
 from mlmon.es.join import join_pending
 from mlmon.es.pair import pair_pending
 from mlmon.es.writer import write_events
 from mlmon.ingest import ingest_file
 from mlmon.schema.document import normalize_event
-from mlmon.simulate.run import build_traffic, emit, write_reference
+from mlmon.simulate.run import build_traffic, emit
 
 END = datetime(2026, 11, 20, tzinfo=timezone.utc)
 WINDOW = "2026-11-18T00:00:00Z..2026-11-20T00:00:00Z"
@@ -61,20 +59,7 @@ def shadow(es, tmp_path_factory):
     name = unique_model("shadow")
     try:
         traffic = build_traffic("shadow", events=EVENTS, days=2, seed=11, end=END, model=name)
-        training = write_reference(traffic, folder / f"{name}.parquet")
-        save_profile(
-            es,
-            build_profile(
-                read_table(training),
-                model=name,
-                version="v1",
-                name="training",
-                created_at="2026-11-17T00:00:00.000Z",
-                label_column="is_fraud",
-                prediction_column="predicted",
-                score_column="score",
-            ),
-        )
+        register_training(es, traffic, folder, created_at="2026-11-17T00:00:00.000Z")
         events = folder / f"{name}.jsonl"
         with events.open("w") as stream:
             emit(traffic, sink="stdout", model=name, stream=stream)

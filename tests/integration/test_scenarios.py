@@ -14,11 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import forget_model, run_mlmon, same_report, unique_model
-from mlmon.baseline import build_profile, read_table
-from mlmon.baseline.store import save_profile
+from conftest import forget_model, register_training, run_mlmon, same_report, unique_model
 from mlmon.ingest import ingest_file
-from mlmon.simulate.run import build_traffic, emit, write_reference
+from mlmon.simulate.run import build_traffic, emit
 
 END = datetime(2026, 11, 20, tzinfo=timezone.utc)
 WINDOW = "2026-11-13T00:00:00Z..2026-11-20T00:00:00Z"
@@ -54,20 +52,7 @@ class _Reports(dict):
         name = unique_model(scenario[:6])
         self.names.append(name)
         traffic = build_traffic(scenario, events=EVENTS, days=7, seed=7, end=END, model=name)
-        training = write_reference(traffic, folder / f"{name}.parquet")
-        save_profile(
-            es,
-            build_profile(
-                read_table(training),
-                model=name,
-                version="v1",
-                name="training",
-                created_at="2026-11-12T00:00:00.000Z",
-                label_column=traffic.label_column,
-                prediction_column="predicted",
-                score_column="score" if "score" in traffic.reference else None,
-            ),
-        )
+        register_training(es, traffic, folder)
         events = folder / f"{name}.jsonl"
         with events.open("w") as stream:
             emit(traffic, sink="stdout", model=name, stream=stream)

@@ -14,11 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import forget_model, run_mlmon, same_report, unique_model
-from mlmon.baseline import build_profile, read_table
-from mlmon.baseline.store import save_profile
+from conftest import forget_model, register_training, run_mlmon, same_report, unique_model
 from mlmon.es.join import join_pending
-from mlmon.simulate.run import build_traffic, emit, write_reference
+from mlmon.simulate.run import build_traffic, emit
 
 END = datetime(2026, 11, 20, tzinfo=timezone.utc)
 WINDOW = "2026-11-13T00:00:00Z..2026-11-20T00:00:00Z"
@@ -32,20 +30,7 @@ def load_scenario(client, scenario: str, folder: Path, *, sink: str = "elasticse
     """Simulate ``scenario`` under a fresh model name; returns the name."""
     name = unique_model(scenario[:8])
     traffic = build_traffic(scenario, events=EVENTS, days=7, seed=7, end=END, model=name)
-    training = write_reference(traffic, folder / f"{name}.parquet")
-    save_profile(
-        client,
-        build_profile(
-            read_table(training),
-            model=name,
-            version="v1",
-            name="training",
-            created_at="2026-11-12T00:00:00.000Z",
-            label_column="is_fraud",
-            prediction_column="predicted",
-            score_column="score",
-        ),
-    )
+    register_training(client, traffic, folder)
     if sink == "elasticsearch":
         emit(traffic, sink="elasticsearch", model=name)
         join_pending(client, model=name)
