@@ -45,22 +45,24 @@ def _rows(n: int, seed: int) -> pd.DataFrame:
     )
 
 
+def _register(es, model: str, training: pd.DataFrame) -> None:
+    """The training profile, with ``store`` declared a category (its values are numbers)."""
+    profile = build_profile(
+        training,
+        model=model,
+        version="v1",
+        name="training",
+        created_at="2026-11-01T00:00:00.000Z",
+        label_column="label",
+        prediction_column="pred",
+        categorical=["store"],
+    )
+    save_profile(es, profile)
+
+
 @pytest.fixture
 def traffic(es, model, tmp_path):
-    training = _rows(4_000, seed=1)
-    save_profile(
-        es,
-        build_profile(
-            training,
-            model=model,
-            version="v1",
-            name="training",
-            created_at="2026-11-01T00:00:00.000Z",
-            label_column="label",
-            prediction_column="pred",
-            categorical=["store"],
-        ),
-    )
+    _register(es, model, _rows(4_000, seed=1))
     window = _rows(3_000, seed=2)
     start = END - timedelta(days=1)
     events = tmp_path / "events.jsonl"
@@ -120,19 +122,7 @@ def test_numbers_indexed_before_the_profile_existed_are_left_out_with_a_note(es,
             features = {"store": int(row.store), "basket": float(row.basket)}
             pid = log.prediction(features, prediction=int(row.pred), timestamp=moment)
             log.actual(pid, label=int(row.label), timestamp=moment)
-    save_profile(
-        es,
-        build_profile(
-            _rows(2_000, seed=1),
-            model=model,
-            version="v1",
-            name="training",
-            created_at="2026-11-01T00:00:00.000Z",
-            label_column="label",
-            prediction_column="pred",
-            categorical=["store"],
-        ),
-    )
+    _register(es, model, _rows(2_000, seed=1))
     join_pending(es, model=model)
     report = _trace(model, tmp_path / "untagged.json")
     assert [d["feature"] for d in report["drift"]] == ["basket"]
