@@ -19,14 +19,26 @@ FEATURES = {"a": ["a0", "a1", "a2", "a3"], "b": ["b0", "b1", "b2"], "c": ["c0", 
 DIMENSIONS = [Dimension(name, f"features.{name}", "categorical") for name in FEATURES]
 
 
-def write_events(path: Path, *, seed: int, broken: dict[str, str], n: int = 6000) -> Path:
-    """Predictions with actuals; rows matching ``broken`` are mostly wrong."""
+def write_events(
+    path: Path,
+    *,
+    seed: int,
+    broken: dict[str, str],
+    n: int = 6000,
+    values: dict[str, list[str]] = FEATURES,
+    tied: dict[str, str] | None = None,
+) -> Path:
+    """Predictions with actuals; rows matching ``broken`` are mostly wrong. Rows with
+    ``broken`` also take the ``tied`` values (an unseen merchant that is always a pharmacy
+    in CA)."""
     rng = np.random.default_rng(seed)
     with path.open("w") as out:
         for i in range(n):
-            features = {k: str(rng.choice(v)) for k, v in FEATURES.items()}
+            features = {k: str(rng.choice(v)) for k, v in values.items()}
+            if tied and all(features[k] == v for k, v in broken.items()):
+                features.update(tied)
             bad = bool(broken) and all(features[k] == v for k, v in broken.items())
-            wrong = rng.random() < (0.6 if bad else 0.08 + 0.04 * (features["d"] == "d1"))
+            wrong = rng.random() < (0.6 if bad else 0.08 + 0.04 * (features.get("d") == "d1"))
             stamp = f"2026-11-{10 + i * 7 // n:02d}T12:00:00.000Z"
             pid = f"p{seed}-{i}"
             out.write(json.dumps({
@@ -131,3 +143,54 @@ def test_sampled_search_marks_its_requests_and_rescores_the_leaders_exactly(sour
     assert crosses and any(r.sample == 500 for r in crosses)
     assert any(r.sample is None for r in crosses)  # the exact rescoring requests
     assert len(sampled.levels) == len(exact.levels) + 1
+
+
+MERCHANTS = {"merchant": [f"m{i}" for i in range(12)], "category": [f"c{i}" for i in range(6)],
+             "state": [f"s{i}" for i in range(6)], "device": ["d0", "d1"]}  # fmt: skip
+
+
+def test_sampled_estimates_that_undercount_still_give_the_exact_report(tmp_path):
+    """Estimates steer the search; every count that ranks, folds or contains is exact.
+
+    The bad merchant is always category c0 in state s0, so ``c0 ∧ s0`` holds it.
+    The fake sampler undercounts every sampled cross by 15 %, as a small sample
+    may: redundancy (merchant ∧ c0 is merchant) and containment (the merchant
+    lies inside c0 ∧ s0) judged on those estimates would report other slices.
+    """
+    from dataclasses import fields as stat_fields
+
+    dimensions = [Dimension(name, f"features.{name}", "categorical") for name in MERCHANTS]
+    bad, tied = {"merchant": "m0"}, {"category": "c0", "state": "s0"}
+    scope = Scope("m", None, None, None)
+    current, baseline = (
+        FrameSource(load_events(write_events(
+            tmp_path / f"{name}.jsonl", seed=seed, broken=broken, n=12_000, values=MERCHANTS,
+            tied=tied if broken else None,
+        )).frame, scope)
+        for name, seed, broken in (("now", 3, bad), ("before", 4, {}))
+    )  # fmt: skip
+    under = 0.85
+
+    def fetch(requests, *, noisy=True):
+        now, before = current.buckets(requests), baseline.buckets(requests)
+        for i, request in enumerate(requests):
+            if noisy and request.sample and now[i] is not None:
+                now[i] = {
+                    key: Stats(*(getattr(stats, f.name) * under for f in stat_fields(stats)))
+                    for key, stats in now[i].items()
+                }
+        return now, before
+
+    def traced(**sampling):
+        settings = SliceSettings(top_k=3, min_support=50, **sampling)
+        return search(
+            dimensions, fetch, current.overall(), baseline.overall(), settings,
+            metric="accuracy", alpha=0.01,
+        )  # fmt: skip
+
+    exact = traced()
+    sampled = traced(sample_above=1000, sample_rows=500)
+    assert sampled.sampled and not exact.sampled
+    assert exact.called[0].key == (("merchant", "m0"),)
+    assert [s.key for s in sampled.called] == [s.key for s in exact.called]
+    assert [s.key for s in sampled.ranked] == [s.key for s in exact.ranked]

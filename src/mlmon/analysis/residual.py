@@ -28,7 +28,7 @@ it does not hold, and crosses of more than three features, count as empty).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from typing import Protocol
 
@@ -111,9 +111,7 @@ def select(
     """
     by_name = {d.name: d for d in dimensions}
     pool = [c for c in candidates if c.significant]
-    change = {
-        c.key: material_degradation(c.metric_baseline, c.metric_current, metric) for c in pool
-    }
+    change = _changes(pool, metric)
     causes = {
         c.key: _concentrated(c, pool, change, min_change, inside, explained_share) for c in pool
     }
@@ -168,6 +166,25 @@ def select(
     return Selection(reported=reported, explained=explained, requests=requests)
 
 
+def containment_questions(
+    candidates: Sequence[Candidate], metric: str, min_change: float, explained_share: float
+) -> set[tuple[SliceKey, SliceKey]]:
+    """The (narrow, broad) pairs whose containment decides a fold in :func:`select`: a
+    caller whose counts are estimates makes them exact before selecting."""
+    pool = [c for c in candidates if c.significant]
+    change = _changes(pool, metric)
+    return {
+        (other.key, s.key)
+        for s in pool
+        for other, worse, may_carry in _rivals(s, pool, change, min_change, explained_share)
+        if may_carry and not worse
+    }
+
+
+def _changes(pool: Sequence[Candidate], metric: str) -> dict[SliceKey, float]:
+    return {c.key: material_degradation(c.metric_baseline, c.metric_current, metric) for c in pool}
+
+
 def _concentrated(
     s: Candidate,
     pool: Sequence[Candidate],
@@ -178,8 +195,23 @@ def _concentrated(
 ) -> tuple[SliceKey, ...]:
     """Significant slices that may overlap S, are not broader than it, and are clearly worse,
     or that lie inside S and carry most of its impact (``scammeds.com`` in ``pharmacy ∧ CA``)."""
+    return tuple(
+        other.key
+        for other, worse, may_carry in _rivals(s, pool, change, min_change, explained_share)
+        if worse or (may_carry and inside(other.key, s.key))
+    )
+
+
+def _rivals(
+    s: Candidate,
+    pool: Sequence[Candidate],
+    change: dict[SliceKey, float],
+    min_change: float,
+    explained_share: float,
+) -> Iterator[tuple[Candidate, bool, bool]]:
+    """Each slice that may overlap S and is not broader than it, with whether it is
+    distinctly worse, and whether it would carry S's drop if it lay inside S."""
     mine = dict(s.key)
-    out = []
     for other in pool:
         if other.key == s.key or set(other.key) <= set(s.key):
             continue  # itself, or broader than S (removing it would remove S)
@@ -188,15 +220,12 @@ def _concentrated(
         mine_change, theirs = change[s.key], change[other.key]
         clearly = theirs - mine_change >= min_change
         worse = clearly and theirs >= CONCENTRATED * mine_change
-        carries = (  # a piece as bad as S itself is not its cause: S is the simpler slice
+        may_carry = (  # a piece as bad as S itself is not its cause: S is the simpler slice
             clearly
             and other.impact >= explained_share * s.impact > 0
             and other.current.n < s.current.n
-            and inside(other.key, s.key)
         )
-        if worse or carries:
-            out.append(other.key)
-    return tuple(out)
+        yield other, worse, may_carry
 
 
 def _outermost(keys: Sequence[SliceKey]) -> tuple[SliceKey, ...]:
@@ -216,7 +245,7 @@ def _request(
     )
 
 
-def _intersection(a: SliceKey, b: SliceKey) -> SliceKey | None:
+def intersection(a: SliceKey, b: SliceKey) -> SliceKey | None:
     """The slice a ∧ b, or None when they are disjoint (one feature, two buckets)."""
     merged = dict(a)
     for name, bucket in b:
@@ -237,7 +266,7 @@ def _profile_cells(
         cell
         for c in group
         for other in excluded[c.key]
-        if (cell := _intersection(c.key, other)) is not None
+        if (cell := intersection(c.key, other)) is not None
         and cell != c.key
         and len(cell) <= PROFILE_CROSS_DEPTH
     }
@@ -261,7 +290,7 @@ def _minus_cells(
 ) -> Stats:
     """The slice's baseline without its overlap with each excluded slice, clipped at zero."""
     for other in excluded:
-        cell = _intersection(key, other)
+        cell = intersection(key, other)
         if cell is not None and cell in cells:
             base = base - cells[cell]
     return Stats(*(max(getattr(base, f.name), 0.0) for f in fields(Stats)))

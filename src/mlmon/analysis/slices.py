@@ -43,7 +43,7 @@ from mlmon.analysis.metrics import (
     metric_value,
     sample_size,
 )
-from mlmon.analysis.residual import Residual, select
+from mlmon.analysis.residual import Residual, containment_questions, intersection, select
 from mlmon.analysis.source import BucketRequest
 
 Fetch = Callable[[Sequence[BucketRequest]], tuple[list, list]]
@@ -222,6 +222,11 @@ def search(
         )
         levels.append(sent)
         rescored = len(exact)
+        for key in exact:  # redundancy was judged on estimates: judge it again on the counts
+            if key in found and _is_redundant(found[key], found):
+                redundant.add(key)
+            else:
+                redundant.discard(key)
         # Estimates steer the search and containment checks; only exact counts are ranked.
         estimated = {k for k in found if len(k) > 1 and k not in exact}
     else:
@@ -230,11 +235,28 @@ def search(
         (s for s in eligible() if s.key not in estimated), key=lambda s: (-s.impact, s.depth, s.key)
     )
     family = max(scored, 1)
+
     marked = [
         _mark(s, family, settings, metric, alpha)
         for s in ranked_all[: settings.top_k * settings.pool]
     ]
     top = marked[: settings.top_k]
+    recounted = 0
+    if sampled:  # a fold must not hang on an estimate, nor on a cross the estimates pruned
+        questions = containment_questions(
+            marked, metric, settings.min_change, settings.explained_share
+        )
+        unsure = {
+            cross
+            for narrow, broad in questions
+            if (cross := intersection(narrow, broad)) not in (None, narrow)
+            and (cross in estimated or cross not in found)
+        }
+        recounted = _recount(
+            sorted(unsure), found, fetch, dimensions, overall_current, overall_baseline, metric
+        )
+        estimated -= unsure
+        rescored += len(unsure)
     selection = select(
         marked,
         dimensions,
@@ -250,7 +272,7 @@ def search(
         inside=lambda narrow, broad: _inside(narrow, broad, found),
         explained_share=settings.explained_share,
     )
-    levels.append(selection.requests)
+    levels.append(selection.requests + recounted)
     by_key = {s.key: s for s in marked}
     called = [replace(by_key[key], residual=residual) for key, residual in selection.reported]
     reported = {s.key for s in called}
@@ -284,8 +306,7 @@ def _rescore_exactly(
 
     The leaders are the ``top_k × 3`` crosses by estimated impact and, for each,
     the three strongest narrower crosses inside it (what folding compares it
-    with). One request per combination of features, restricted to their
-    values, so the cluster reads only those slices' rows.
+    with).
     """
     ranked = sorted(candidates, key=lambda s: (-s.impact, s.depth, s.key))
     crosses = [s for s in ranked if s.depth > 1]
@@ -293,29 +314,46 @@ def _rescore_exactly(
     for key in list(leaders):
         inside = [s.key for s in crosses if s.depth > len(key) and set(key) < set(s.key)]
         leaders.extend(k for k in inside[:3] if k not in leaders)
+    sent = _recount(leaders, found, fetch, dimensions, overall_current, overall_baseline, metric)
+    return set(leaders), sent
+
+
+def _recount(
+    keys: Sequence[SliceKey],
+    found: dict[SliceKey, ScoredSlice],
+    fetch: Fetch,
+    dimensions: Sequence[Dimension],
+    overall_current: Stats,
+    overall_baseline: Stats,
+    metric: str,
+) -> int:
+    """Score ``keys`` again from exact counts, in place; returns the requests sent.
+
+    One request per combination of features, restricted to the keys' values,
+    so the cluster reads only those slices' rows.
+    """
     by_name = {d.name: d for d in dimensions}
     groups: dict[tuple[str, ...], list[SliceKey]] = {}
-    for key in leaders:
+    for key in keys:
         groups.setdefault(tuple(name for name, _ in key), []).append(key)
     requests = [
         BucketRequest(
             tuple(by_name[name] for name in names),
-            tuple(frozenset(dict(key)[name] for key in keys) for name in names),
+            tuple(frozenset(dict(key)[name] for key in group) for name in names),
         )
-        for names, keys in groups.items()
+        for names, group in groups.items()
     ]
     if not requests:
-        return set(), 0
+        return 0
     current, baseline = fetch(requests)
-    for answer, base, keys in zip(current, baseline, groups.values(), strict=True):
-        for key in keys:
+    for answer, base, group in zip(current, baseline, groups.values(), strict=True):
+        for key in group:
             stats = (answer or {}).get(key)
-            if stats is None:
-                continue
-            found[key] = _score_in(
-                key, stats, base, found, overall_current, overall_baseline, metric
-            )
-    return set(leaders), len(requests)
+            if stats is not None:
+                found[key] = _score_in(
+                    key, stats, base, found, overall_current, overall_baseline, metric
+                )
+    return len(requests)
 
 
 def _inside(narrow: SliceKey, broad: SliceKey, found: dict[SliceKey, ScoredSlice]) -> bool:
