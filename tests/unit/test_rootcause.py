@@ -124,3 +124,13 @@ def test_missing_inside_the_slice_is_quality_and_each_slice_gets_one_verdict_in_
         ("quality", "income", {"channel": "partner"}),
     ]  # the NA finding on income is the second slice's cause, not listed again
     assert "inside channel=partner, income is missing on 45.0%" in found[1].evidence
+
+
+def test_the_cli_psi_default_is_the_analyzers():
+    """`mlmon trace --psi` and the library share one materiality line."""
+    from mlmon.analysis.drift import MATERIAL_PSI, DriftSettings
+    from mlmon.analysis.evidence import EvidenceSettings
+    from mlmon.cli.analyze import trace
+
+    (psi,) = [p for p in trace.params if p.name == "psi_threshold"]
+    assert psi.default == MATERIAL_PSI == DriftSettings().psi == EvidenceSettings().psi

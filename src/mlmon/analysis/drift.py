@@ -20,11 +20,14 @@ from mlmon.analysis.dimensions import MISSING, Dimension
 from mlmon.analysis.jsonkeys import OMIT_EMPTY
 
 OTHER = "(other)"
+#: The PSI a shift needs to matter: the conventional scale reads below 0.1 as no real
+#: change, 0.1–0.25 as a moderate shift worth acting on, above 0.25 as a major one.
+MATERIAL_PSI = 0.1
 
 
 @dataclass(frozen=True)
 class DriftSettings:
-    psi: float = 0.2
+    psi: float = MATERIAL_PSI
     min_count: int = 100  # observations on each side
     max_categories: int = 50
 

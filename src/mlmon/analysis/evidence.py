@@ -75,7 +75,7 @@ class SliceEvidence:
 @dataclass(frozen=True)
 class EvidenceSettings:
     alpha: float = 0.01
-    psi: float = 0.2
+    psi: float = drift_module.MATERIAL_PSI
     missing_rise: float = 0.05
     unseen_rise: float = 0.01
     min_count: int = 100

@@ -53,9 +53,9 @@ from mlmon.cli._common import (
     "--psi",
     "psi_threshold",
     type=click.FloatRange(0, min_open=True),
-    default=0.2,
+    default=0.1,
     show_default=True,
-    help="PSI a feature needs to be called drifted.",
+    help="PSI a feature needs to be called drifted (0.1: a moderate shift; 0.25: a major one).",
 )
 @click.option(
     "--max-depth",
