@@ -26,7 +26,13 @@ values = st.one_of(
 )
 
 
-def _schema(features, label, score, value):
+#: None (the plain call), a mapping of names to anything, or something that is no mapping
+attributions = st.one_of(
+    st.none(), st.dictionaries(names, values, max_size=4), st.integers(), st.text(max_size=3)
+)
+
+
+def _schema(features, label, score, value, attributions=None):
     raw = {
         "@timestamp": "2026-11-22T10:00:00.123Z",
         "event": {"kind": "prediction", "schema_version": 1},
@@ -38,6 +44,8 @@ def _schema(features, label, score, value):
     outcome = {k: v for k, v in outcome.items() if v is not None}
     if outcome:
         raw["prediction"] = outcome
+    if attributions is not None:
+        raw["attributions"] = attributions
     return normalize_event(raw)
 
 
@@ -49,15 +57,15 @@ def _outcome(call):
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.dictionaries(names, values, max_size=6), values, values, values)
-def test_the_direct_path_and_normalize_event_agree(features, label, score, value):
+@given(st.dictionaries(names, values, max_size=6), values, values, values, attributions)
+def test_the_direct_path_and_normalize_event_agree(features, label, score, value, attributions):
     docs = PredictionDocs(MODEL)
     docs.now = lambda: "2026-11-22T10:00:00.123Z"
-    direct = _outcome(lambda: docs("p1", features, label, score, value))
-    schema = _outcome(lambda: _schema(features, label, score, value))
+    direct = _outcome(lambda: docs("p1", features, label, score, value, attributions))
+    schema = _outcome(lambda: _schema(features, label, score, value, attributions))
     assert direct == schema
     # Again, now that the valid names are known (the schema skips checking them again).
-    assert _outcome(lambda: docs("p1", features, label, score, value)) == schema
+    assert _outcome(lambda: docs("p1", features, label, score, value, attributions)) == schema
 
 
 def test_utc_now_is_the_schemas_timestamp_form_and_current():

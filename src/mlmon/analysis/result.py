@@ -5,7 +5,8 @@
 document whose keys ARCHITECTURE marks **stable** (``model``, ``window``,
 ``baseline``, ``overall``, ``slices``, ``drift``, ``quality``,
 ``root_causes``) plus the extra keys the report has always carried
-(``timeline``, ``prediction_drift``, ``latency``, ``headline``, ``stats`` …).
+(``timeline``, ``prediction_drift``, ``latency``, ``headline``, ``stats`` …), and
+``importance`` / ``attribution_drift`` for models that log attributions.
 Field names *are* the JSON keys; a field marked with
 :data:`~mlmon.analysis.jsonkeys.OMIT_EMPTY` is left out of the JSON when it
 holds nothing, as the report always did with optional keys.
@@ -18,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlmon.analysis.attribution import AttributionDrift, FeatureImportance
 from mlmon.analysis.cbpe import PerformanceEstimate
 from mlmon.analysis.drift import DriftFinding
 from mlmon.analysis.jsonkeys import OMIT_EMPTY, OMIT_NONE, omitted
@@ -216,6 +218,11 @@ class TraceReport:
     slices_explained: tuple[ExplainedSlice, ...] | None = field(default=None, metadata=OMIT_NONE)
     stats: SearchStats | None = field(default=None, metadata=OMIT_EMPTY)
     upstream: tuple[UpstreamFinding, ...] = field(default=(), metadata=OMIT_EMPTY)
+    #: Features ranked by mean |attribution| in the window, beside the baseline's (only
+    #: when the window's predictions carry attributions)
+    importance: tuple[FeatureImportance, ...] = field(default=(), metadata=OMIT_EMPTY)
+    #: Features whose importance changed significantly and materially
+    attribution_drift: tuple[AttributionDrift, ...] = field(default=(), metadata=OMIT_EMPTY)
 
 
 #: The order the JSON has always had: who and what first, then the findings.
@@ -235,6 +242,8 @@ _TOP_ORDER = (
     "slices_explained",
     "drift",
     "prediction_drift",
+    "importance",
+    "attribution_drift",
     "quality",
     "root_causes",
     "upstream",

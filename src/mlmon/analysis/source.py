@@ -2,8 +2,8 @@
 
 A :class:`Source` answers a handful of aggregate questions about one scope
 (model, version, time window): overall counts, counts per bucket of one or
-more dimensions, a timeline, quality-tag counts, a score histogram and
-latency percentiles. Elasticsearch answers with aggregations
+more dimensions, a timeline, quality-tag counts, a score histogram,
+latency percentiles and attribution sums. Elasticsearch answers with aggregations
 (:mod:`mlmon.sources.elasticsearch`), pandas with group-bys over a file
 (:mod:`mlmon.sources.frame`), and a registered profile with what it stored at
 registration (:class:`ProfileSource`, below). The analysis never sees an
@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from mlmon.analysis.dimensions import MISSING, Dimension, SliceKey
 from mlmon.analysis.metrics import Stats
 from mlmon.analysis.outcome_stats import cross_stats, performance_stats, regression_overall
-from mlmon.baseline.profile import BucketPerformance, FeatureProfile, Profile
+from mlmon.baseline.profile import AttributionSums, BucketPerformance, FeatureProfile, Profile
 
 #: Score histogram resolution: 100 bins of width 0.01 on [0, 1].
 SCORE_BINS = 100
@@ -114,6 +114,10 @@ class Source(Protocol):
         """version → measure ("total", "inference", "features.<lookup>") → percentiles."""
         ...
 
+    def attributions(self) -> dict[str, AttributionSums]:
+        """Per feature with attributions in the scope: rows with one, Σ|a| and Σa²."""
+        ...
+
 
 class ProfileSource:
     """A registered profile answering what it stored: single-dimension buckets only."""
@@ -197,6 +201,9 @@ class ProfileSource:
 
     def latency(self) -> dict[str, dict[str, Percentiles]] | None:
         return None
+
+    def attributions(self) -> dict[str, AttributionSums]:
+        return dict(self.profile.attributions)
 
 
 def _bucket_label(dimension: Dimension, bucket: Any) -> str:

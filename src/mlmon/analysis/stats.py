@@ -219,3 +219,27 @@ def paired_t(n: float, total: float, sum_of_squares: float) -> tuple[float, floa
         return (0.0, 1.0) if mean == 0.0 else (math.copysign(math.inf, mean), 0.0)
     t = mean / math.sqrt(variance / n)
     return float(t), float(2.0 * sps.t.sf(abs(t), n - 1))
+
+
+def welch_t(
+    n1: float, sum1: float, squares1: float, n0: float, sum0: float, squares0: float
+) -> tuple[float, float]:
+    """Welch's t-test of two means from each sample's count, sum and sum of squares.
+
+    (t, two-sided p), t of sample 1 against sample 0, with the Welch–Satterthwaite
+    degrees of freedom, as ``scipy.stats.ttest_ind(equal_var=False)`` on the two
+    samples; (0, 1) when either has fewer than two values or neither any spread
+    and their means are equal.
+    """
+    if n1 < 2 or n0 < 2:
+        return 0.0, 1.0
+    mean1, mean0 = sum1 / n1, sum0 / n0
+    var1 = max((squares1 - n1 * mean1 * mean1) / (n1 - 1), 0.0) / n1
+    var0 = max((squares0 - n0 * mean0 * mean0) / (n0 - 1), 0.0) / n0
+    spread = var1 + var0
+    difference = mean1 - mean0
+    if spread == 0.0:
+        return (0.0, 1.0) if difference == 0.0 else (math.copysign(math.inf, difference), 0.0)
+    t = difference / math.sqrt(spread)
+    df = spread * spread / (var1 * var1 / (n1 - 1) + var0 * var0 / (n0 - 1))
+    return float(t), float(2.0 * sps.t.sf(abs(t), df))

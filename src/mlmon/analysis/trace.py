@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from mlmon.analysis import attribution as attribution_module
 from mlmon.analysis import drift as drift_module
 from mlmon.analysis import quality as quality_module
 from mlmon.analysis.actuals import UnusableActuals
@@ -62,6 +63,9 @@ class TraceSettings:
     slices: SliceSettings = field(default_factory=SliceSettings)
     drift: drift_module.DriftSettings = field(default_factory=drift_module.DriftSettings)
     quality: quality_module.QualitySettings = field(default_factory=quality_module.QualitySettings)
+    attribution: attribution_module.AttributionSettings = field(
+        default_factory=attribution_module.AttributionSettings
+    )
     sliding: int = 4  # timeline buckets in the sliding window
     latency_ratio: float = 2.0  # a version this many times slower (p95) is called out
     latency_min_ms: float = 20.0  # ...and at least this much slower
@@ -220,6 +224,16 @@ def trace(
     drift = _drift(dimensions, singles_now, singles_before, settings)
     prediction_drift = _drift(outputs, output_now, output_before, settings)
 
+    say("attributions")
+    importance, attribution_drift = attribution_module.compare(
+        current.attributions(), baseline.attributions(), settings.attribution, alpha=settings.alpha
+    )
+    if importance and not any(row.baseline_count for row in importance):
+        notes.append(
+            "the window's predictions carry attributions and the baseline none, so feature "
+            "importance is not compared: register it with --attribution-prefix"
+        )
+
     say("data quality")
     quality = quality_module.compare(
         quality_features,
@@ -293,8 +307,11 @@ def trace(
         quality=quality,
         root_causes=root_causes,
         latency=latency,
-        headline=headline(overall, root_causes, latency, min_metric_drop=settings.min_metric_drop),
+        headline=headline(overall, root_causes, latency, min_metric_drop=settings.min_metric_drop)
+        + attribution_module.headline_suffix(attribution_drift),
         stats=_search_stats(result) if result else None,
+        importance=importance,
+        attribution_drift=attribution_drift,
     )
 
 

@@ -22,7 +22,13 @@ import pandas as pd
 
 from mlmon.baseline import outcomes as oc
 from mlmon.baseline.calibrate import score_calibration
-from mlmon.baseline.profile import BucketPerformance, FeatureProfile, Profile, Task
+from mlmon.baseline.profile import (
+    AttributionSums,
+    BucketPerformance,
+    FeatureProfile,
+    Profile,
+    Task,
+)
 from mlmon.errors import InvalidEventError, ProfileError
 from mlmon.schema.document import normalize_label
 from mlmon.schema.event import validate_feature_name, validate_model_name, validate_version
@@ -149,11 +155,14 @@ def build_profile(
     max_cross_features: int = 12,
     categorical: Sequence[str] = (),
     task: Task | None = None,
+    attribution_prefix: str | None = None,
 ) -> Profile:
     """Profile ``frame``; every argument problem is a :class:`ProfileError` naming it.
 
     ``task``: classification or regression; None infers it from the label
-    column (:func:`mlmon.baseline.outcomes.infer_task`).
+    column (:func:`mlmon.baseline.outcomes.infer_task`). ``attribution_prefix``:
+    columns named ``<prefix><feature>`` hold that feature's attribution per row
+    (SHAP values…); they are not features, and the profile keeps their sums.
     """
     try:
         validate_model_name(model)
@@ -165,6 +174,8 @@ def build_profile(
     if bins < 2:
         raise ProfileError("bins must be at least 2")
     special = [c for c in (label_column, prediction_column, score_column) if c]
+    attribution_columns = _attribution_columns(frame, attribution_prefix)
+    special += attribution_columns.values()
     for column in [*special, *(feature_columns or []), *categorical]:
         if column not in frame.columns:
             shown = ", ".join(map(str, list(frame.columns)[:20]))
@@ -255,7 +266,39 @@ def build_profile(
         performance=performance,
         crosses=crosses,
         calibration=calibration,
+        attributions=attribution_sums(frame, attribution_columns),
     )
+
+
+def _attribution_columns(frame: pd.DataFrame, prefix: str | None) -> dict[str, str]:
+    """feature → the column of its attributions (``<prefix><feature>``)."""
+    if not prefix:
+        return {}
+    found = {str(c)[len(prefix) :]: str(c) for c in frame.columns if str(c).startswith(prefix)}
+    if not found:
+        raise ProfileError(f"no column starts with the attribution prefix {prefix!r}")
+    for name, column in found.items():
+        try:
+            validate_feature_name(name)
+        except InvalidEventError as exc:
+            raise ProfileError(f"attribution column {column!r}: {exc}") from None
+        if not _is_numeric(frame[column]):
+            raise ProfileError(f"attribution column {column!r} must hold numbers")
+    return found
+
+
+def attribution_sums(frame: pd.DataFrame, columns: Mapping[str, str]) -> dict[str, AttributionSums]:
+    """Per feature, rows with a finite attribution, Σ|a| and Σa² (missing rows left out)."""
+    out = {}
+    for name, column in columns.items():
+        values = frame[column].to_numpy(dtype=float)
+        values = np.abs(values[np.isfinite(values)])
+        out[name] = AttributionSums(
+            count=int(values.size),
+            sum_abs=float(values.sum()),
+            sum_squares=float(np.square(values).sum()),
+        )
+    return out
 
 
 MAX_CROSS_BUCKETS = 50  # features with more buckets are left out of crosses
@@ -316,4 +359,4 @@ def _plain(value: Any) -> Any:
     return int(value) if isinstance(value, np.integer) else value
 
 
-__all__ = ["build_profile", "cross_performance", "quantile_edges"]
+__all__ = ["attribution_sums", "build_profile", "cross_performance", "quantile_edges"]

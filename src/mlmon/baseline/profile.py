@@ -73,6 +73,31 @@ class BucketPerformance:
 
 
 @dataclass(frozen=True)
+class AttributionSums:
+    """One feature's attributions as sums: ``count`` rows with one, Σ|a| and Σa².
+
+    A mean |attribution| (the feature's importance) and its variance come from
+    these, in a profile and from an aggregation alike (``extended_stats`` of
+    ``attributions_abs.<feature>``: its sum of squares is Σa², |a|² being a²).
+    """
+
+    count: int
+    sum_abs: float
+    sum_squares: float
+
+    @property
+    def mean_abs(self) -> float | None:
+        return self.sum_abs / self.count if self.count else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"count": self.count, "sum_abs": self.sum_abs, "sum_squares": self.sum_squares}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AttributionSums:
+        return cls(int(data["count"]), float(data["sum_abs"]), float(data["sum_squares"]))
+
+
+@dataclass(frozen=True)
 class FeatureProfile:
     name: str
     kind: Kind
@@ -184,6 +209,9 @@ class Profile:
     #: column): :class:`mlmon.analysis.estimation.ScoreCalibration`'s stored form,
     #: what estimates a window's performance without actuals (CBPE).
     calibration: dict[str, Any] | None = None
+    #: Per feature, the sums of its attributions over the table's rows (registered with
+    #: attribution columns): what a window's feature importance is compared with.
+    attributions: dict[str, AttributionSums] = field(default_factory=dict)
 
     @property
     def profile_id(self) -> str:
@@ -211,6 +239,11 @@ class Profile:
             "outputs": {name: f.to_dict() for name, f in self.outputs.items()},
             "crosses": self.crosses,
             **({"calibration": self.calibration} if self.calibration is not None else {}),
+            **(
+                {"attributions": {n: a.to_dict() for n, a in self.attributions.items()}}
+                if self.attributions
+                else {}
+            ),
         }
 
     @classmethod
@@ -243,6 +276,10 @@ class Profile:
                 },
                 crosses={str(k): list(v) for k, v in (data.get("crosses") or {}).items()},
                 calibration=dict(data["calibration"]) if data.get("calibration") else None,
+                attributions={
+                    str(n): AttributionSums.from_dict(a)
+                    for n, a in (data.get("attributions") or {}).items()
+                },
             )
         except ProfileError:
             raise
@@ -259,6 +296,7 @@ def read_profile_file(path: str | Path) -> Profile:
 
 
 __all__ = [
+    "AttributionSums",
     "BucketPerformance",
     "FeatureProfile",
     "Kind",

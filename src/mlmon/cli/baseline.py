@@ -53,6 +53,12 @@ def baseline() -> None:
     metavar="COLUMN[,COLUMN…]",
     help="Columns that are categories though they look like numbers (zip codes, ids).",
 )
+@click.option(
+    "--attribution-prefix",
+    metavar="PREFIX",
+    help="Columns PREFIX<feature> hold each row's attribution of that feature (SHAP values, "
+    "a tree's contributions): the profile keeps the features' mean |attribution|.",
+)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def baseline_register(
     model: str,
@@ -64,6 +70,7 @@ def baseline_register(
     task: str | None,
     bins: int,
     categorical: tuple[str, ...],
+    attribution_prefix: str | None,
     file: Path,
 ) -> None:
     """Build a profile from a CSV or Parquet FILE and store it (re-registering replaces it).
@@ -101,6 +108,7 @@ def baseline_register(
         bins=bins,
         categorical=list(split_names(categorical)),
         task=task,  # type: ignore[arg-type]
+        attribution_prefix=attribution_prefix,
     )
     client = cluster_client(install_templates=True)  # the file was checked before the cluster
     stored = save_profile(client, profile)
@@ -110,6 +118,7 @@ def baseline_register(
         f"{kinds.count('numeric')} numeric and {kinds.count('categorical')} categorical features"
         + (f", {stored.task}" if stored.task else "")
         + (f", baseline {_metrics(stored.performance)}" if stored.performance else "")
+        + (f", attributions of {len(stored.attributions)} features" if stored.attributions else "")
         + "."
     )
     if stored.calibration:

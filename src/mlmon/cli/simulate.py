@@ -91,6 +91,10 @@ def simulate(
       chain           this model consumes an upstream model's score (up-MODEL,
                       trace.parent_prediction_id); the upstream ships a
                       calibration bug (its training file: TRAINING-upstream)
+      attribution-shift  a LightGBM model logs each prediction's contributions
+                      (training file: attr_<feature> columns, register with
+                      --attribution-prefix attr_); new accounts flood in and
+                      account_age_days' importance rises
       gradual-drift   amount grows steadily over the days
       label-issue     zip 94107's actuals come from a broken labeller
       churn-segment-drift     (churn) bills shift above the training range in

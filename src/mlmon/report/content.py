@@ -112,6 +112,8 @@ def tables(report: TraceReport) -> list[Table]:
             ]
         )
     out.append(slices)
+    if report.importance:
+        out += _importance(report)
 
     quality = Table(
         "Data quality",
@@ -186,6 +188,35 @@ def tables(report: TraceReport) -> list[Table]:
         timeline.rows.append(row)
     out.append(timeline)
     return out
+
+
+def _importance(report: TraceReport) -> list[Table]:
+    """Features ranked by mean |attribution|, beside the slices; then what drifted."""
+    ranked = Table(
+        "Features by importance (mean |attribution|)",
+        ["#", "feature", "now", "baseline", "baseline #", "change", "p (adjusted)", "drifted"],
+        key="importance",
+    )
+    for row in report.importance:
+        ranked.rows.append(
+            [
+                str(row.rank) if row.current is not None else "–",
+                row.feature,
+                num(row.current, 4),
+                num(row.baseline, 4),
+                str(row.baseline_rank) if row.baseline_rank is not None else "–",
+                "–" if row.change is None else f"{row.change:+.0%}",
+                "–" if row.p_adjusted is None else f"{row.p_adjusted:.1e}",
+                "yes" if row.drifted else "no",
+            ]
+        )
+    drifted = Table(
+        "Attribution drift",
+        ["feature", "evidence"],
+        [[d.feature, d.evidence] for d in report.attribution_drift],
+        empty="no feature's importance changed significantly",
+    )
+    return [ranked, drifted]
 
 
 def _band(estimate: Estimate) -> str:

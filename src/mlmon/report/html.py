@@ -2,8 +2,9 @@
 
 No scripts, fonts or stylesheets from anywhere: it opens offline and can be
 attached to an incident ticket. Charts: the metric over time (per bucket,
-cumulative, sliding), each called slice against its baseline, and the
-distributions of drifted features (baseline against current).
+cumulative, sliding), each called slice against its baseline, the features'
+importance against the baseline's, and the distributions of drifted features
+(baseline against current).
 """
 
 from __future__ import annotations
@@ -152,6 +153,9 @@ def _charts(report: TraceReport, key: str) -> str:
             out.append(f"<h3>{escape(d.feature)}: share per bucket</h3>")
             out.append(paired_bars(rows, ("baseline share", "current share")))
         return "".join(out)
+    if key == "importance":
+        rows = [(r.feature, r.baseline, r.current) for r in report.importance]
+        return paired_bars(rows, ("baseline mean |attribution|", "current mean |attribution|"))
     if key == "quality":
         rows = [
             (f"{q.feature} missing", q.baseline_missing_rate, q.missing_rate)

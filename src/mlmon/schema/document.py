@@ -15,6 +15,7 @@ from mlmon.schema.event import (
     MAX_STRING_LENGTH,
     SCHEMA_VERSION,
     as_keyword,
+    normalize_attributions,
     normalize_features,
     normalize_timestamp,
     normalize_value,
@@ -25,6 +26,8 @@ from mlmon.schema.event import (
 KINDS = ("prediction", "actual")
 _ID_MAX = 128
 _LATENCY_KEYS = ("total", "inference")
+#: The absolute values of a prediction's attributions, indexed beside them (what is summed).
+ATTRIBUTIONS_ABS = "attributions_abs"
 
 
 def normalize_label(field: str, value: Any) -> str | None:
@@ -127,6 +130,16 @@ def _trace(raw: Any) -> dict[str, str]:
     return out
 
 
+def attach_attributions(doc: dict[str, Any], attributions: Any) -> None:
+    """``attributions`` and ``attributions_abs`` on a prediction's document (none when
+    every value is missing). The one place both the schema and the SDK's fast path
+    add them, so the two documents stay the same."""
+    signed, absolute = normalize_attributions(attributions)
+    if signed:
+        doc["attributions"] = signed
+        doc[ATTRIBUTIONS_ABS] = absolute
+
+
 def score_outcome(
     prediction: Mapping[str, Any] | None, actual: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -205,6 +218,8 @@ def normalize_event(raw: Any) -> dict[str, Any]:
             doc["trace"] = _trace(raw["trace"])
         if raw.get("quality") is not None:
             doc["quality"] = dict(_mapping("quality", raw["quality"]))
+        if raw.get("attributions") is not None:
+            attach_attributions(doc, raw["attributions"])
     else:
         doc["actual"] = _outcome("actual", raw.get("actual"), with_score=False)
         if raw.get("prediction_timestamp") is not None:
@@ -225,6 +240,8 @@ def normalize_event(raw: Any) -> dict[str, Any]:
         "quality",
         "prediction_timestamp",
         "join",
+        "attributions",
+        "attributions_abs",  # derived from attributions: recomputed, never trusted
         "pair",  # mlmon's own pairing block on a shadow (an export): recomputed, never trusted
     }
     unknown = sorted(set(raw) - known)
@@ -234,4 +251,12 @@ def normalize_event(raw: Any) -> dict[str, Any]:
     return doc
 
 
-__all__ = ["KINDS", "MAX_STRING_LENGTH", "normalize_event", "normalize_label", "score_outcome"]
+__all__ = [
+    "ATTRIBUTIONS_ABS",
+    "KINDS",
+    "MAX_STRING_LENGTH",
+    "attach_attributions",
+    "normalize_event",
+    "normalize_label",
+    "score_outcome",
+]

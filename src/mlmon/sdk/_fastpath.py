@@ -1,7 +1,7 @@
 """The common prediction call without the general processor chain.
 
-``prediction(features, label, score)`` with no processors of the service's own
-and no test clock builds its document directly: the model block and event
+``prediction(features, label, score)`` (``attributions=`` too) with no processors
+of the service's own and no test clock builds its document directly: the model block and event
 block are known when the logger is made, the id and the timestamp are made
 here, and only the caller's values go through the schema's normalisers. The
 document is the one :func:`~mlmon.schema.document.normalize_event` gives for
@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlmon.errors import InvalidEventError
-from mlmon.schema.document import normalize_label
+from mlmon.schema.document import attach_attributions, normalize_label
 from mlmon.schema.event import SCHEMA_VERSION, normalize_features, normalize_value
 
 
@@ -55,7 +55,13 @@ class PredictionDocs:
         self.now = UtcNow()
 
     def __call__(
-        self, prediction_id: str, features: Mapping[str, Any], label: Any, score: Any, value: Any
+        self,
+        prediction_id: str,
+        features: Mapping[str, Any],
+        label: Any,
+        score: Any,
+        value: Any,
+        attributions: Any = None,
     ) -> dict[str, Any]:
         doc: dict[str, Any] = {
             "@timestamp": self.now(),
@@ -64,6 +70,8 @@ class PredictionDocs:
             "prediction_id": prediction_id,
             "features": normalize_features(features if features is not None else {}),
         }
+        if attributions is not None:
+            attach_attributions(doc, attributions)
         if label is None and score is None and value is None:
             return doc
         outcome: dict[str, Any] = {}

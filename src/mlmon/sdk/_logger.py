@@ -194,6 +194,7 @@ class PredictionLogger:
         score: Any = None,
         *,
         value: Any = None,
+        attributions: Mapping[str, Any] | None = None,
         actual: Any = None,
         latency_ms: Mapping[str, Any] | None = None,
         tags: Mapping[str, Any] | None = None,
@@ -210,6 +211,10 @@ class PredictionLogger:
         features. The live prediction's actual then joins the shadow too, and
         ``mlmon compare`` pairs the two. ``deployment`` overrides the logger's own
         for this one event.
+
+        ``attributions``: the model's additive attribution of this prediction per feature
+        (SHAP values, a tree library's contributions), ``{feature: number}``; the trace
+        ranks features by their mean |attribution| and says when one's importance changed.
         """
         if prediction is not None:  # a regressor's number is its value (or refused: value=)
             try:
@@ -236,7 +241,7 @@ class PredictionLogger:
                 return None
             pid = prediction_id or new_id()
             try:
-                doc = fast(pid, features, prediction, score, value)
+                doc = fast(pid, features, prediction, score, value, attributions)
             except InvalidEventError:
                 self._counters.add(invalid=1)
                 if self._strict:
@@ -263,6 +268,8 @@ class PredictionLogger:
             fields["prediction"] = given
         if actual is not None:
             fields["actual"] = actual
+        if attributions is not None:
+            fields["attributions"] = attributions
         if latency_ms:
             fields["latency_ms"] = latency_ms
         if tags:

@@ -20,6 +20,7 @@ import pandas as pd
 from mlmon.errors import UsageError
 from mlmon.schema.event import format_timestamp
 from mlmon.simulate import scenarios as sc
+from mlmon.simulate.attribution import ATTRIBUTION_PREFIX
 from mlmon.simulate.model import FraudModel, train
 from mlmon.simulate.world import (
     FEATURES,
@@ -75,6 +76,12 @@ def build_traffic(
         from mlmon.simulate.chain import chain_traffic
 
         return chain_traffic(
+            events=events, days=days, seed=seed, end=end, model=model, finish=_finish, truth=_truth
+        )
+    if scenario.attribution:
+        from mlmon.simulate.attribution import attribution_traffic
+
+        return attribution_traffic(
             events=events, days=days, seed=seed, end=end, model=model, finish=_finish, truth=_truth
         )
     if scenario.domain != "fraud":
@@ -342,6 +349,7 @@ def emit(
         shadow = shadow_logger(model=model, sink=sink, stream=stream)
         loggers[f"{CANDIDATE} (shadow)"] = shadow
     chained = "parent_prediction_id" in traffic.frame.columns
+    explained = [c for c in traffic.frame.columns if c.startswith(ATTRIBUTION_PREFIX)]
     result = EmitResult()
     fraud = "state" in traffic.frame.columns  # the fraud world's tag; others log none
     try:
@@ -358,6 +366,11 @@ def emit(
                 features=_features(row, traffic.features),
                 prediction=row.predicted,
                 score=None if row.score is None else float(row.score),
+                attributions={
+                    c.removeprefix(ATTRIBUTION_PREFIX): getattr(row, c) for c in explained
+                }
+                if explained
+                else None,
                 latency_ms={
                     "total": row.latency_total,
                     "inference": row.latency_inference,

@@ -22,6 +22,8 @@ class Scenario:
     label_issue: bool = False  # one zip code's actuals come from a broken labeller
     shadow: bool = False  # a v2 candidate shadows every request (mlmon.simulate.shadow)
     chain: bool = False  # an upstream model's score feeds this one (mlmon.simulate.chain)
+    #: a LightGBM model logs each prediction's contributions (mlmon.simulate.attribution)
+    attribution: bool = False
     #: "fraud", or another world (churn, credit, ads, delivery) whose incident is in
     #: :mod:`mlmon.simulate.incidents` under the scenario's name
     domain: str = "fraud"
@@ -60,6 +62,13 @@ SCENARIOS = {
             "An upstream fraud model's score is this model's input (trace.parent_prediction_id); "
             "the upstream service ships a calibration bug and both models' accuracy falls.",
             chain=True,
+        ),
+        Scenario(
+            "attribution-shift",
+            "A LightGBM fraud model logs each prediction's feature contributions; a sign-up "
+            "promotion brings brand-new accounts (35% of traffic), the model leans on "
+            "account_age_days far more than in training, and accuracy falls.",
+            attribution=True,
         ),
         Scenario(
             "gradual-drift", "Transaction amounts grow steadily over the days.", gradual_drift=True

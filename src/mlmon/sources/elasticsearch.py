@@ -28,15 +28,19 @@ from mlmon.analysis.source import (
     ScoreBins,
     ScoreHistogram,
 )
+from mlmon.baseline.profile import AttributionSums
 from mlmon.errors import ClusterError, ClusterNotFound
 from mlmon.es.client import shard_failure, with_backoff
 from mlmon.schema.event import model_indices
 from mlmon.sources.es_query import (
+    ABS_PREFIX,
     SearchPlan,
+    attribution_aggs,
     dimension_agg,
     exclude_clauses,
     group_plans,
     keep_query,
+    parse_attribution_sums,
     parse_stats,
     sample_probability,
     scope_query,
@@ -365,6 +369,13 @@ class ElasticsearchSource:
                 }
             out[str(bucket["key"])] = measures
         return out or None
+
+    def attributions(self) -> dict[str, AttributionSums]:
+        """Per feature the mapping has attributions of, its sums, in one search."""
+        fields = sorted(self.field_kinds((f"{ABS_PREFIX}*",)))
+        if not fields:
+            return {}
+        return parse_attribution_sums(self._search(attribution_aggs(fields)), fields)
 
     def field_kinds(self, prefixes: Sequence[str] = ("features.*", "tags.*")) -> dict[str, str]:
         """field → "keyword" or "double" for the model's features and tags, from the mapping.

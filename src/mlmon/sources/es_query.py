@@ -16,11 +16,15 @@ from typing import Any
 from mlmon.analysis.dimensions import MISSING, Dimension, SliceKey, bucket_label
 from mlmon.analysis.metrics import Stats, Task
 from mlmon.analysis.source import Conjunction, Scope
+from mlmon.baseline.profile import AttributionSums
+from mlmon.schema.document import ATTRIBUTIONS_ABS
 from mlmon.schema.pairing import SHADOW
 
 #: Buckets one merged search may return: well under the node's search.max_buckets
 #: (65,536) and its 1 GB heap's circuit breaker.
 MERGED_BUCKETS = 20_000
+#: The absolute attributions' fields: ``attributions_abs.<feature>``.
+ABS_PREFIX = f"{ATTRIBUTIONS_ABS}."
 
 
 def scope_query(scope: Scope) -> dict[str, Any]:
@@ -87,6 +91,27 @@ def parse_stats(bucket: dict[str, Any], task: Task) -> Stats:
         predicted_positive=predicted_positive,
         actual_positive=actual_positive,
     )
+
+
+def attribution_aggs(fields: Sequence[str]) -> dict[str, Any]:
+    """``extended_stats`` of each absolute-attribution field: count, sum (Σ|a|) and sum of
+    squares (Σa², as |a|² = a²). The absolute values are indexed beside the signed ones
+    because a ``sum`` over a script would need Painless."""
+    return {f"a:{i}": {"extended_stats": {"field": f}} for i, f in enumerate(fields)}
+
+
+def parse_attribution_sums(
+    found: dict[str, Any], fields: Sequence[str]
+) -> dict[str, AttributionSums]:
+    aggs = found.get("aggregations", {})
+    out = {}
+    for i, field in enumerate(fields):
+        stats = aggs.get(f"a:{i}")
+        if stats and stats["count"]:
+            out[field.removeprefix(ABS_PREFIX)] = AttributionSums(
+                int(stats["count"]), float(stats["sum"]), float(stats["sum_of_squares"])
+            )
+    return out
 
 
 def dimension_agg(

@@ -35,15 +35,17 @@ from mlmon.analysis.source import (
     ScoreHistogram,
 )
 from mlmon.baseline.build import quantile_edges
-from mlmon.baseline.profile import Profile
+from mlmon.baseline.profile import AttributionSums, Profile
 from mlmon.errors import InvalidEventError, UsageError
 from mlmon.es.join import prediction_update
 from mlmon.prepare import prepare_event
+from mlmon.schema.document import ATTRIBUTIONS_ABS
 from mlmon.schema.event import format_timestamp
 from mlmon.schema.pairing import SHADOW, shadow_of, shadow_update
 from mlmon.tagging import RulesCache
 
 PERCENTS = (50, 95, 99)
+ABS_PREFIX = f"{ATTRIBUTIONS_ABS}."
 COUNT_COLUMNS = tuple(f.name for f in fields(Stats))
 
 
@@ -298,6 +300,17 @@ class FrameSource:
                         f"p{p}": float(np.percentile(values, p)) for p in PERCENTS
                     }
             out[str(version)] = measures
+        return out
+
+    def attributions(self) -> dict[str, AttributionSums]:
+        """What ``extended_stats`` of each ``attributions_abs.<feature>`` gives Elasticsearch."""
+        out = {}
+        for name in sorted(c for c in self.frame.columns if c.startswith(ABS_PREFIX)):
+            values = pd.to_numeric(self.frame[name], errors="coerce").dropna().to_numpy(float)
+            if values.size:
+                out[name.removeprefix(ABS_PREFIX)] = AttributionSums(
+                    int(values.size), float(values.sum()), float(np.square(values).sum())
+                )
         return out
 
     def field_kinds(self) -> dict[str, str]:
