@@ -62,6 +62,21 @@ _DRIFT = {
     "largest_shifts[].current_share", "p_adjusted", "drifted",
 }  # fmt: skip
 
+_IMPORTANCE = {
+    "feature", "rank", "current", "baseline", "baseline_rank", "change", "count",
+    "baseline_count", "t", "p_adjusted", "drifted",
+}  # fmt: skip
+_ATTRIBUTION_DRIFT = {
+    "feature", "current", "baseline", "change", "rank", "baseline_rank", "p_adjusted", "evidence",
+}  # fmt: skip
+#: Only for models that log attributions (a model without them gets none of these keys).
+ATTRIBUTIONS = {
+    "importance",
+    *(f"importance[].{k}" for k in _IMPORTANCE),
+    "attribution_drift",
+    *(f"attribution_drift[].{k}" for k in _ATTRIBUTION_DRIFT),
+}
+
 _ESTIMATE = {
     "", ".count", ".method", ".calibration", ".threshold", ".sigmas", ".expected",
     *(f".expected.{k}" for k in ("tp", "fp", "fn", "tn")),
@@ -164,6 +179,10 @@ EXTRA = {
             "evidence",
         )
     ),
+    "importance",
+    *(f"importance[].{k}" for k in _IMPORTANCE),
+    "attribution_drift",
+    *(f"attribution_drift[].{k}" for k in _ATTRIBUTION_DRIFT),
     "stats",
     *(
         f"stats.{k}"
@@ -180,6 +199,7 @@ EXTRA = {
 
 #: Keys that appear only when they hold something (or only for some baselines or data).
 OPTIONAL = {
+    *ATTRIBUTIONS,
     "upstream",
     "notes",
     "events_file",
@@ -318,3 +338,30 @@ def test_json_key_tree_is_the_documented_one_plus_known_extras(
     if not actuals:
         assert present(ESTIMATES, data) <= tree, sorted(present(ESTIMATES, data) - tree)
     assert list(data)[:4] == ["model", "version", "window", "baseline"]
+    assert not (ATTRIBUTIONS & tree)  # this model logs no attributions: no key of theirs
+
+
+def test_a_model_with_attributions_adds_only_the_documented_importance_keys(tmp_path):
+    """The attribution-shift scenario (LightGBM contributions), window against window."""
+    from test_window_and_report import NOW
+
+    from mlmon.simulate.run import build_traffic, emit
+    from mlmon.trace_request import TraceRequest, run
+
+    traffic = build_traffic("attribution-shift", events=4000, days=4, seed=3, end=NOW)
+    events = tmp_path / "events.jsonl"
+    with events.open("w") as stream:
+        emit(traffic, sink="stdout", model="fraud", stream=stream)
+    request = TraceRequest(
+        model="fraud",
+        window="2026-11-24T00:00Z..2026-11-25T12:00Z",
+        baseline="window:2026-11-21T12:00Z..2026-11-23T00:00Z",
+        events=events,
+    )
+    data = to_json(run(request, client_factory=lambda: pytest.fail("no cluster for --events")))
+    tree = key_tree(data)
+    assert tree <= DOCUMENTED | EXTRA, f"undocumented keys: {sorted(tree - DOCUMENTED - EXTRA)}"
+    assert present(ATTRIBUTIONS, data) <= tree, sorted(present(ATTRIBUTIONS, data) - tree)
+    assert data["importance"][0]["feature"] == "account_age_days"
+    assert [d["feature"] for d in data["attribution_drift"]] == ["account_age_days"]
+    assert list(data).index("importance") == list(data).index("prediction_drift") + 1
