@@ -150,3 +150,27 @@ def test_an_estimated_timeline_draws_its_band(events, tmp_path):
     for chart in layout["charts"]:
         assert chart["height"] > 20 and (chart["bars"] or chart["lines"]), f"empty: {chart}"
     assert not layout["axis"] and not layout["cells"]
+
+
+def test_features_by_importance_draw_beside_the_slices(tmp_path):
+    """The attribution-shift scenario (LightGBM contributions): the importance chart fits."""
+    from mlmon.simulate.run import build_traffic, emit
+
+    traffic = build_traffic("attribution-shift", events=4000, days=4, seed=3, end=NOW)
+    path = tmp_path / "events.jsonl"
+    with path.open("w") as stream:
+        emit(traffic, sink="stdout", model="fraud", stream=stream)
+    request = TraceRequest(
+        model="fraud",
+        window="2026-11-24T00:00Z..2026-11-25T12:00Z",
+        baseline="window:2026-11-21T12:00Z..2026-11-23T00:00Z",
+        events=path,
+    )
+    report = run(request, client_factory=lambda: pytest.fail("no cluster for --events"))
+    assert report.importance and report.attribution_drift
+    layout = open_in_browser(report, "attribution-shift")
+    assert_fits(layout)
+    (chart,) = [c for c in layout["charts"] if c["key"] == "importance"]
+    assert chart["bars"] == 2 * len(report.importance)  # baseline and current per feature
+    shown = {label["text"] for label in layout["labels"]}
+    assert {row.feature for row in report.importance} <= shown

@@ -194,14 +194,14 @@ def _importance(report: TraceReport) -> list[Table]:
     """Features ranked by mean |attribution|, beside the slices; then what drifted."""
     ranked = Table(
         "Features by importance (mean |attribution|)",
-        ["#", "feature", "now", "baseline", "baseline #", "change", "p (adjusted)", "drifted"],
+        ["feature", "#", "now", "baseline", "baseline #", "change", "p (adjusted)", "drifted"],
         key="importance",
     )
     for row in report.importance:
         ranked.rows.append(
             [
-                str(row.rank) if row.current is not None else "–",
                 row.feature,
+                str(row.rank) if row.current is not None else "–",
                 num(row.current, 4),
                 num(row.baseline, 4),
                 str(row.baseline_rank) if row.baseline_rank is not None else "–",
