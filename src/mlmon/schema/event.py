@@ -163,29 +163,14 @@ def normalize_attributions(
     absolute value is stored beside the signed one. None and NaN mean *no
     attribution* (left out); strings, booleans and infinities are errors.
     """
-    if not isinstance(attributions, Mapping):
-        raise InvalidEventError(
-            f"attributions must be an object of feature → number, not {type(attributions).__name__}"
-        )
-    if len(attributions) > MAX_FEATURES:
-        raise InvalidEventError(
-            f"attributions has {len(attributions)} entries, over the {MAX_FEATURES} limit"
-        )
     signed: dict[str, float] = {}
     absolute: dict[str, float] = {}
-    for name, value in attributions.items():
-        if name not in _VALID_NAMES:
-            validate_feature_name(name)
-            if len(_VALID_NAMES) < 100_000:
-                _VALID_NAMES.add(name)
-        if type(value) is not float or not math.isfinite(value):
-            value = normalize_value(f"attributions.{name}", value)
-            if value is None:
-                continue
-            if isinstance(value, str):
-                raise InvalidEventError(f"attributions.{name} must be a number")
-        signed[name] = value
-        absolute[name] = abs(value)
+    for name, value in normalize_features(attributions, field="attributions").items():
+        if isinstance(value, str):
+            raise InvalidEventError(f"attributions.{name} must be a number")
+        if value is not None:
+            signed[name] = value
+            absolute[name] = abs(value)
     return signed, absolute
 
 
