@@ -193,3 +193,21 @@ def test_bad_arguments_are_usage_errors():
         build_traffic("meteor", events=1000, days=1, seed=1, end=END)
     with pytest.raises(UsageError, match="--events"):
         build_traffic("healthy", events=5, days=1, seed=1, end=END)
+
+
+def test_attribution_shift_logs_the_models_exact_contributions_and_new_accounts(traffic):
+    shifted = traffic["attribution-shift"]
+    frame = shifted.frame
+    columns = [f"attr_{name}" for name in shifted.features]
+    assert set(columns) <= set(frame.columns) and set(columns) <= set(shifted.reference.columns)
+    # TreeSHAP is additive: log-odds of the score = the contributions + one bias, on every row
+    logit = np.log(frame["score"] / (1.0 - frame["score"]))
+    bias = logit - frame[columns].sum(axis=1)
+    assert float(bias.max() - bias.min()) < 1e-4  # the contributions are rounded to 1e-6
+    after = late(frame, sc.INCIDENT_START)
+    newcomers = frame["account_age_days"] <= 14
+    share = newcomers[after].mean() - newcomers[~after].mean()
+    assert share == pytest.approx(0.35, abs=0.03)
+    importance = frame.loc[after, "attr_account_age_days"].abs().mean()
+    assert importance > 1.5 * shifted.reference["attr_account_age_days"].abs().mean()
+    assert accuracy(frame[after]) < accuracy(frame[~after]) - 0.05
