@@ -40,7 +40,8 @@ def load(client, scenario: str, folder: Path, *, events: int, seed: int) -> tupl
     from mlmon.baseline import build_profile, read_table
     from mlmon.baseline.store import save_profile
     from mlmon.ingest import ingest_file
-    from mlmon.simulate.run import build_traffic, emit, write_reference
+    from mlmon.simulate.emit import emit, write_reference
+    from mlmon.simulate.run import build_traffic
 
     name = f"bench-{scenario[:6]}-{uuid.uuid4().hex[:8]}"
     traffic = build_traffic(scenario, events=events, days=7, seed=seed, end=END, model=name)

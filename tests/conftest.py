@@ -112,7 +112,7 @@ def register_training(client, traffic, folder, *, created_at: str = "2026-11-12T
     as `mlmon baseline register` would; returns the file."""
     from mlmon.baseline import build_profile, read_table
     from mlmon.baseline.store import save_profile
-    from mlmon.simulate.run import write_reference
+    from mlmon.simulate.emit import write_reference
 
     model = traffic.truth["model"]
     training = write_reference(traffic, folder / f"{model}.parquet")

@@ -30,7 +30,8 @@ from mlmon.kibana.bundle import generate as generate_kibana
 from mlmon.kibana.validate import validate as validate_kibana
 from mlmon.report.render import render, render_text
 from mlmon.schema.event import format_timestamp, model_indices
-from mlmon.simulate.run import build_traffic, default_end, emit, write_reference
+from mlmon.simulate.emit import emit, write_reference
+from mlmon.simulate.run import build_traffic, default_end
 from mlmon.trace_request import TraceRequest
 from mlmon.trace_request import run as trace_run
 

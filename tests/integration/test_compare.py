@@ -23,7 +23,8 @@ from mlmon.es.pair import pair_pending
 from mlmon.es.writer import write_events
 from mlmon.ingest import ingest_file
 from mlmon.schema.document import normalize_event
-from mlmon.simulate.run import build_traffic, emit
+from mlmon.simulate.emit import emit
+from mlmon.simulate.run import build_traffic
 
 END = datetime(2026, 11, 20, tzinfo=timezone.utc)
 WINDOW = "2026-11-18T00:00:00Z..2026-11-20T00:00:00Z"

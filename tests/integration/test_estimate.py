@@ -20,7 +20,8 @@ from mlmon.analysis.cbpe import METRICS
 from mlmon.analysis.result import to_json
 from mlmon.baseline.store import load_profile
 from mlmon.ingest import ingest_file
-from mlmon.simulate.run import build_traffic, emit, write_reference
+from mlmon.simulate.emit import emit, write_reference
+from mlmon.simulate.run import build_traffic
 from mlmon.trace_request import TraceRequest, run
 
 END = datetime(2026, 11, 20, tzinfo=timezone.utc)

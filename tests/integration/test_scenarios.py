@@ -16,7 +16,8 @@ import pytest
 
 from conftest import forget_model, register_training, run_mlmon, same_report, unique_model
 from mlmon.ingest import ingest_file
-from mlmon.simulate.run import build_traffic, emit
+from mlmon.simulate.emit import emit
+from mlmon.simulate.run import build_traffic
 
 END = datetime(2026, 11, 20, tzinfo=timezone.utc)
 WINDOW = "2026-11-13T00:00:00Z..2026-11-20T00:00:00Z"

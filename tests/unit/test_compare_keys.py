@@ -47,7 +47,8 @@ DATA_KEYED = {"slices[].filters", "worse[].filters", "better[].filters"}
 def events(tmp_path_factory):
     from test_window_and_report import NOW
 
-    from mlmon.simulate.run import build_traffic, emit
+    from mlmon.simulate.emit import emit
+    from mlmon.simulate.run import build_traffic
 
     traffic = build_traffic("shadow", events=3000, days=2, seed=5, end=NOW, model="fraud")
     path = tmp_path_factory.mktemp("compare-keys") / "events.jsonl"

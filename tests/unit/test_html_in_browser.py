@@ -73,7 +73,8 @@ LONG = {
 
 @pytest.fixture(scope="module")
 def events(tmp_path_factory) -> Path:
-    from mlmon.simulate.run import build_traffic, emit
+    from mlmon.simulate.emit import emit
+    from mlmon.simulate.run import build_traffic
 
     folder = tmp_path_factory.mktemp("browser")
     traffic = build_traffic("fraud-incident", events=4000, days=4, seed=3, end=NOW, model="fraud")
@@ -154,7 +155,8 @@ def test_an_estimated_timeline_draws_its_band(events, tmp_path):
 
 def test_features_by_importance_draw_beside_the_slices(tmp_path):
     """The attribution-shift scenario (LightGBM contributions): the importance chart fits."""
-    from mlmon.simulate.run import build_traffic, emit
+    from mlmon.simulate.emit import emit
+    from mlmon.simulate.run import build_traffic
 
     traffic = build_traffic("attribution-shift", events=4000, days=4, seed=3, end=NOW)
     path = tmp_path / "events.jsonl"

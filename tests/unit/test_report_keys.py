@@ -289,7 +289,8 @@ def events(tmp_path_factory):
     """A small fraud incident as a JSON-lines file (v1 and a slow v2 canary, with actuals)."""
     from test_window_and_report import NOW
 
-    from mlmon.simulate.run import build_traffic, emit
+    from mlmon.simulate.emit import emit
+    from mlmon.simulate.run import build_traffic
 
     traffic = build_traffic("fraud-incident", events=4000, days=4, seed=3, end=NOW, model="fraud")
     path = tmp_path_factory.mktemp("keys") / "events.jsonl"
@@ -345,7 +346,8 @@ def test_a_model_with_attributions_adds_only_the_documented_importance_keys(tmp_
     """The attribution-shift scenario (LightGBM contributions), window against window."""
     from test_window_and_report import NOW
 
-    from mlmon.simulate.run import build_traffic, emit
+    from mlmon.simulate.emit import emit
+    from mlmon.simulate.run import build_traffic
     from mlmon.trace_request import TraceRequest, run
 
     traffic = build_traffic("attribution-shift", events=4000, days=4, seed=3, end=NOW)

@@ -57,7 +57,8 @@ def test_auto_interval_gives_about_28_points():
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     """A pandas-backend trace of a small fraud incident, window against window."""
-    from mlmon.simulate.run import build_traffic, emit
+    from mlmon.simulate.emit import emit
+    from mlmon.simulate.run import build_traffic
 
     folder = tmp_path_factory.mktemp("report")
     traffic = build_traffic("fraud-incident", events=4000, days=4, seed=3, end=NOW, model="fraud")

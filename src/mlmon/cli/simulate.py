@@ -116,7 +116,8 @@ def simulate(
           out/fraud-training.parquet
     """
     from mlmon.schema.event import normalize_timestamp
-    from mlmon.simulate.run import build_traffic, default_end, emit, write_reference
+    from mlmon.simulate.emit import emit, write_reference
+    from mlmon.simulate.run import build_traffic, default_end
 
     end = default_end()
     if end_text:
