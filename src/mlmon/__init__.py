@@ -5,6 +5,8 @@ CLI is ``mlmon``. Importing mlmon has no side effects and loads nothing heavy:
 no pandas, numpy, pyarrow, scipy or Elasticsearch client (tests/unit/test_imports.py).
 """
 
+import typing
+
 from mlmon.errors import (
     ClusterError,
     ClusterFeatureMissing,
@@ -14,12 +16,21 @@ from mlmon.errors import (
     ProfileError,
     UsageError,
 )
-from mlmon.sdk import PredictionLogger
+
+if typing.TYPE_CHECKING:
+    from mlmon.sdk._logger import PredictionLogger
 
 
-def __getattr__(name: str) -> str:
+def __getattr__(name: str) -> object:
     """``mlmon.__version__``: the installed distribution's, from pyproject.toml (written
-    only there), read on first use because importlib.metadata is slow to import."""
+    only there), read on first use because importlib.metadata is slow to import.
+    ``mlmon.PredictionLogger``: imported on first use, so a process that imports mlmon
+    pays for the logger (and only its own sink) when it makes one."""
+    if name == "PredictionLogger":
+        from mlmon.sdk._logger import PredictionLogger
+
+        globals()[name] = PredictionLogger
+        return PredictionLogger
     if name == "__version__":
         from importlib.metadata import version
 

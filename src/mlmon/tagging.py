@@ -20,10 +20,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlmon.baseline.profile import Profile
 from mlmon.schema.event import as_keyword
+
+if TYPE_CHECKING:
+    from mlmon.baseline.profile import Profile
 
 _KINDS = ("missing", "unseen", "out_of_range", "invalid", "unexpected")
 
@@ -108,7 +110,7 @@ def tag_event(doc: dict[str, Any], rules: TaggingRules) -> dict[str, Any]:
 
 
 #: Finds the profile to tag a model version's events against; None when there is none.
-ProfileLoader = Callable[[str, str | None], Profile | None]
+ProfileLoader = Callable[[str, str | None], "Profile | None"]
 
 
 class RulesCache:

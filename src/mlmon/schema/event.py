@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from decimal import Decimal
 from typing import Any
 
 from mlmon.errors import InvalidEventError
@@ -84,7 +84,7 @@ def normalize_value(field: str, value: Any) -> Scalar:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float, Decimal)):
+    if isinstance(value, (int, float)) or _is_decimal(value):
         number = float(value)
         if math.isnan(number):
             return None
@@ -111,6 +111,13 @@ def as_keyword(value: str | float) -> str:
         return value
     number = float(value)
     return str(int(number)) if number.is_integer() else repr(number)
+
+
+def _is_decimal(value: Any) -> bool:
+    """A ``decimal.Decimal`` (only possible once someone imported decimal: the schema
+    does not import it for every model service)."""
+    decimal = sys.modules.get("decimal") or sys.modules.get("_decimal")
+    return decimal is not None and isinstance(value, decimal.Decimal)
 
 
 def _is_pandas_missing(value: Any) -> bool:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlmon.sdk._handoff import Handoff
-from mlmon.sdk._spool import Spool
 from mlmon.sdk._stats import Counters, DropWarning
+
+if TYPE_CHECKING:
+    from mlmon.sdk._spool import Spool
 
 Processor = Callable[[Any, str, dict[str, Any]], Any]
 

@@ -79,8 +79,17 @@ class Handoff:
     def done(self) -> None:
         """The batch last taken is delivered or counted."""
         self.in_flight = 0
+        self.progressed()
+
+    def progressed(self) -> None:
+        """Wake whoever waits on the worker (:meth:`wait_empty`, :meth:`wait_progress`)."""
         with self._progress:
             self._progress.notify_all()
+
+    def wait_progress(self, timeout: float) -> None:
+        """Until the worker reports progress, or ``timeout`` seconds."""
+        with self._progress:
+            self._progress.wait(timeout)
 
     def wake(self) -> None:
         self._wake.set()

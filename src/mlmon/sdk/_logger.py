@@ -13,28 +13,28 @@ service and never block it: they are counted in :meth:`stats`.
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
-from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from mlmon.baseline.profile import read_profile_file
 from mlmon.errors import InvalidEventError
-from mlmon.es.settings import ConnectionSettings
-from mlmon.schema.pairing import SHADOW
 from mlmon.sdk._chain import Chain, Processor, is_drop_event
 from mlmon.sdk._fastpath import PredictionDocs
 from mlmon.sdk._handoff import Handoff
 from mlmon.sdk._outcome import Task, logger_task, outcome
-from mlmon.sdk._spool import Spool
 from mlmon.sdk._stats import Counters, DropWarning, warn
 from mlmon.sdk._worker import Worker
 from mlmon.sdk.processors import EventKind, ModelStamper, TimeStamper, Validate, new_id
 from mlmon.sdk.sinks import Sink, sink_from_url
 from mlmon.tagging import RulesCache
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from mlmon.es.settings import ConnectionSettings
 
 #: How long close() waits, after its timeout, for a send already in flight to return.
 _CLOSE_GRACE = 5.0
@@ -43,6 +43,15 @@ _CLOSE_GRACE = 5.0
 def _plain_id(prediction_id: object) -> bool:
     """An id the direct path may take as it is (others go through the schema's check)."""
     return type(prediction_id) is str and 0 < len(prediction_id) <= 128
+
+
+def _given_profile(profile: Any) -> Any:
+    """A profile object as given, or read from its JSON file (a path)."""
+    if isinstance(profile, (str, os.PathLike)):
+        from mlmon.baseline.profile import read_profile_file
+
+        return read_profile_file(profile)
+    return profile
 
 
 def _rules_cache(
@@ -55,8 +64,7 @@ def _rules_cache(
 ) -> RulesCache:
     """The logger's rules: a given profile (object or JSON file), or the registered one,
     looked up in the worker thread every ``refresh_seconds``; a failed lookup is counted."""
-    if isinstance(profile, (str, Path)):
-        profile = read_profile_file(profile)
+    profile = _given_profile(profile)
     if profile is not None:
         return RulesCache(profile=profile)
 
@@ -115,7 +123,7 @@ class PredictionLogger:
         strict: bool = True,
         max_queue: int = 10_000,
         block_when_full: bool = False,
-        spool_dir: str | Path | None = None,
+        spool_dir: str | os.PathLike[str] | None = None,
         spool_max_bytes: int = 1 << 30,
         spool_fsync: str = "segment",
         batch_size: int = 500,
@@ -125,8 +133,7 @@ class PredictionLogger:
         stream: IO[Any] | None = None,
         task: Task | None = None,
     ) -> None:
-        if isinstance(profile, (str, Path)):
-            profile = read_profile_file(profile)
+        profile = _given_profile(profile)
         self.task: Task | None = logger_task(task, profile)
         self._strict = strict
         self._counters = Counters()
@@ -135,11 +142,11 @@ class PredictionLogger:
         self._stamper = stamper
         self.model, self.version = model, version
         self._sink = sink_from_url(sink, settings=settings, stream=stream)
-        self._spool = (
-            Spool(spool_dir, max_bytes=spool_max_bytes, fsync=spool_fsync)
-            if spool_dir is not None
-            else None
-        )
+        self._spool = None
+        if spool_dir is not None:
+            from mlmon.sdk._spool import Spool
+
+            self._spool = Spool(spool_dir, max_bytes=spool_max_bytes, fsync=spool_fsync)
         rules = _rules_cache(
             profile,
             profile_name=profile_name,
@@ -254,6 +261,8 @@ class PredictionLogger:
         pid = prediction_id or new_id()
         fields: dict[str, Any] = {"prediction_id": pid, "features": features}
         if shadow_of is not None and deployment is None:
+            from mlmon.schema.pairing import SHADOW
+
             deployment = SHADOW
         if deployment is not None:
             fields["model"] = {**self._stamper.block, "deployment": deployment}
@@ -362,7 +371,7 @@ class PredictionLogger:
         while self._counters.get("idle_done") == before and self._worker.is_alive():
             if time.monotonic() > deadline:
                 return False
-            time.sleep(0.01)
+            self._events.wait_progress(0.01)
         return True
 
     def close(self, timeout: float = 10.0) -> bool:

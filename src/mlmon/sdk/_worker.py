@@ -16,14 +16,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlmon.prepare import tag_if_needed
 from mlmon.sdk._handoff import Handoff
-from mlmon.sdk._spool import Spool
 from mlmon.sdk._stats import Counters, DropWarning
 from mlmon.sdk.sinks import SendReport, Sink, SinkError
 from mlmon.tagging import RulesCache
+
+if TYPE_CHECKING:
+    from mlmon.sdk._spool import Spool
 
 
 class Worker(threading.Thread):
@@ -100,6 +102,7 @@ class Worker(threading.Thread):
                 self._add(self._safely(lambda f=force: self._sink.idle(force=f)))
                 if force:
                     self._counters.add(idle_done=1)
+                    events.progressed()
             if self._warning is not None:
                 self._warning.check()
 

@@ -8,11 +8,8 @@ it can, so the per-event work is small.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
 import os
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -90,7 +87,7 @@ class IdSource:
         os.register_at_fork(after_in_child=self._reset)
 
     def _reset(self) -> None:
-        self._prefix = secrets.token_hex(8)
+        self._prefix = os.urandom(8).hex()  # secrets.token_hex(8) without importing secrets
         self._counter = itertools.count()
 
     def __call__(self) -> str:
@@ -149,6 +146,9 @@ class Redact:
         self._hash = [tuple(path.split(".")) for path in hash]
 
     def _digest(self, value: Any) -> str:
+        import hashlib  # here: a logger that hashes nothing does not load them
+        import hmac
+
         assert self._key is not None
         text = value if isinstance(value, str) else repr(value)
         return hmac.new(self._key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
