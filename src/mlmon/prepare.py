@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from mlmon.schema.document import normalize_event
-from mlmon.tagging import RulesCache, tag_event
+from mlmon.tagging import RulesCache, tag_events
 
 #: What :func:`tag_if_needed` did: tagged it, found no profile for it, or left
 #: it as it came (an actual, or a prediction tagged upstream or earlier).
@@ -27,14 +27,25 @@ def needs_tagging(doc: dict[str, Any]) -> bool:
 
 def tag_if_needed(doc: dict[str, Any], rules: RulesCache | None) -> Tagging:
     """Tag a normalised ``doc`` in place against its model version's rules, if it needs it."""
-    if not needs_tagging(doc):
-        return "kept"
-    model = doc["model"]
-    found = rules.get(model["name"], model.get("version")) if rules is not None else None
-    if found is None:
-        return "untagged"
-    tag_event(doc, found)
-    return "tagged"
+    return tag_all([doc], rules)[0]
+
+
+def tag_all(docs: list[dict[str, Any]], rules: RulesCache | None) -> list[Tagging]:
+    """:func:`tag_if_needed` for each of ``docs``, a batch per model version at a time
+    (:func:`~mlmon.tagging.tag_events`); what tagging did to each, in order."""
+    outcomes: list[Tagging] = ["kept"] * len(docs)
+    versions: dict[tuple[str, str | None], list[int]] = {}
+    for i, doc in enumerate(docs):
+        if doc["event"]["kind"] == "prediction" and "quality" not in doc:  # needs_tagging
+            model = doc["model"]
+            versions.setdefault((model["name"], model.get("version")), []).append(i)
+    for (model, version), positions in versions.items():
+        found = rules.get(model, version) if rules is not None else None
+        if found is not None:
+            tag_events([docs[i] for i in positions], found)
+        for i in positions:
+            outcomes[i] = "untagged" if found is None else "tagged"
+    return outcomes
 
 
 def prepare_event(raw: Any, rules: RulesCache | None) -> tuple[dict[str, Any], Tagging]:
@@ -46,4 +57,4 @@ def prepare_event(raw: Any, rules: RulesCache | None) -> tuple[dict[str, Any], T
     return doc, tag_if_needed(doc, rules)
 
 
-__all__ = ["Tagging", "needs_tagging", "prepare_event", "tag_if_needed"]
+__all__ = ["Tagging", "needs_tagging", "prepare_event", "tag_all", "tag_if_needed"]

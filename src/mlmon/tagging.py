@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from mlmon.schema.event import as_keyword
@@ -59,53 +60,134 @@ def compile_rules(profile: Profile) -> TaggingRules:
     )
 
 
+def _judge(
+    value: Any, vocabulary: frozenset[str] | None, bounds: tuple[float, float] | None, numeric: bool
+) -> tuple[str | None, str | None]:
+    """One value of one expected feature: its problem (None: fine), and for a category held
+    as a non-string, the keyword to index it as (else None)."""
+    if value is None:
+        return "missing", None
+    if numeric:
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                return "invalid", None
+            if value != value:  # "NaN"
+                return "invalid", None
+        if bounds is not None and not bounds[0] <= value <= bounds[1]:
+            return "out_of_range", None
+        return None, None
+    if vocabulary is not None:
+        key = value if isinstance(value, str) else as_keyword(value)
+        # The profile holds it as a category: index it as one (a keyword), so its
+        # buckets read 94107 as the profile does, not 94107.0.
+        return ("unseen" if key not in vocabulary else None), (key if key is not value else None)
+    return None, None
+
+
+_FLOAT, _TEXT = {float}, {str}
+
+
+def _suspects(
+    values: list[Any],
+    vocabulary: frozenset[str] | None,
+    bounds: tuple[float, float] | None,
+    numeric: bool,
+) -> list[int]:
+    """Positions in one feature's column that :func:`_judge` must see: every problem and
+    every keyword to write back is among them; an all-fine column is ruled out in C loops."""
+    kinds = set(map(type, values))
+    if numeric:
+        if bounds is None:
+            if kinds == _FLOAT:
+                return []
+            return [i for i, v in enumerate(values) if type(v) is not float]
+        low, high = bounds
+        if kinds == _FLOAT:
+            total = sum(values)  # NaN here if any value is NaN (min and max can skip one)
+            if total == total and low <= min(values) and max(values) <= high:
+                return []
+        return [i for i, v in enumerate(values) if type(v) is not float or not low <= v <= high]
+    if vocabulary is not None:
+        if kinds == _TEXT and vocabulary.issuperset(values):
+            return []
+        return [i for i, v in enumerate(values) if type(v) is not str or v not in vocabulary]
+    return [i for i, v in enumerate(values) if v is None] if None in values else []
+
+
+def tag_events(docs: list[dict[str, Any]], rules: TaggingRules) -> list[dict[str, Any]]:
+    """Set each prediction's ``quality`` (replacing any earlier one); actuals pass.
+
+    A batch at a time, column by column: each expected feature's values are read out of
+    the whole batch once and checked in C where all are fine, so an event costs a
+    fraction of judging its features one by one; what a lone event gets is the same
+    (:func:`tag_event` is a batch of one).
+    """
+    predictions = [d for d in docs if d.get("event", {}).get("kind", "prediction") == "prediction"]
+    features = [d.get("features") or {} for d in predictions]
+    problems: dict[int, tuple[list[str], list[str], list[str], list[str]]] = {}
+    plain = all(type(f) is dict for f in features)
+    for name, vocabulary, bounds, numeric in rules.checks:
+        if plain:
+            values = list(map(dict.get, features, repeat(name)))
+        else:
+            values = [f.get(name) for f in features]
+        for i in _suspects(values, vocabulary, bounds, numeric):
+            problem, keyword = _judge(values[i], vocabulary, bounds, numeric)
+            if keyword is not None:
+                features[i][name] = keyword
+            if problem is not None:
+                found = problems.get(i)
+                if found is None:
+                    found = problems[i] = ([], [], [], [])
+                found[_SLOT[problem]].append(name)
+    expected, profile_id = rules.expected, rules.profile_id
+    for i, doc in enumerate(predictions):
+        present = features[i]
+        if expected.issuperset(present):
+            unexpected = []
+        else:
+            unexpected = [n for n in present if n not in expected]
+        found = problems.get(i)
+        if found is None:  # most events: nothing to count but what the profile does not know
+            doc["quality"] = {
+                "missing": [],
+                "unseen": [],
+                "out_of_range": [],
+                "invalid": [],
+                "unexpected": unexpected,
+                "missing_count": 0,
+                "unseen_count": 0,
+                "out_of_range_count": 0,
+                "invalid_count": 0,
+                "unexpected_count": len(unexpected),
+                "profile": profile_id,
+            }
+            continue
+        missing, unseen, out_of_range, invalid = found
+        doc["quality"] = {
+            "missing": missing,
+            "unseen": unseen,
+            "out_of_range": out_of_range,
+            "invalid": invalid,
+            "unexpected": unexpected,
+            "missing_count": len(missing),
+            "unseen_count": len(unseen),
+            "out_of_range_count": len(out_of_range),
+            "invalid_count": len(invalid),
+            "unexpected_count": len(unexpected),
+            "profile": profile_id,
+        }
+    return docs
+
+
+_SLOT = {"missing": 0, "unseen": 1, "out_of_range": 2, "invalid": 3}
+
+
 def tag_event(doc: dict[str, Any], rules: TaggingRules) -> dict[str, Any]:
     """Set ``doc["quality"]`` (replacing any earlier one), return ``doc``; actuals pass."""
-    if doc.get("event", {}).get("kind", "prediction") != "prediction":
-        return doc
-    features = doc.get("features") or {}
-    missing: list[str] = []
-    unseen: list[str] = []
-    out_of_range: list[str] = []
-    invalid: list[str] = []
-    for name, vocabulary, bounds, numeric in rules.checks:
-        value = features.get(name)
-        if value is None:
-            missing.append(name)
-        elif numeric:
-            if isinstance(value, str):
-                try:
-                    value = float(value)
-                except ValueError:
-                    invalid.append(name)
-                    continue
-                if value != value:  # "NaN"
-                    invalid.append(name)
-                    continue
-            if bounds is not None and not bounds[0] <= value <= bounds[1]:
-                out_of_range.append(name)
-        elif vocabulary is not None:
-            key = value if isinstance(value, str) else as_keyword(value)
-            if key is not value:
-                # The profile holds it as a category: index it as one (a keyword),
-                # so its buckets read 94107 as the profile does, not 94107.0.
-                features[name] = key
-            if key not in vocabulary:
-                unseen.append(name)
-    unexpected = [name for name in features if name not in rules.expected]
-    doc["quality"] = {
-        "missing": missing,
-        "unseen": unseen,
-        "out_of_range": out_of_range,
-        "invalid": invalid,
-        "unexpected": unexpected,
-        "missing_count": len(missing),
-        "unseen_count": len(unseen),
-        "out_of_range_count": len(out_of_range),
-        "invalid_count": len(invalid),
-        "unexpected_count": len(unexpected),
-        "profile": rules.profile_id,
-    }
+    tag_events([doc], rules)
     return doc
 
 
@@ -166,4 +248,11 @@ class RulesCache:
         return rules
 
 
-__all__ = ["ProfileLoader", "RulesCache", "TaggingRules", "compile_rules", "tag_event"]
+__all__ = [
+    "ProfileLoader",
+    "RulesCache",
+    "TaggingRules",
+    "compile_rules",
+    "tag_event",
+    "tag_events",
+]

@@ -1,4 +1,7 @@
-"""The plain prediction call's direct path gives the document the schema gives, or its error."""
+"""The plain prediction call's direct path gives the document the schema gives, or its error.
+
+The caller's thread makes a row (validating), the worker the document: both halves here.
+"""
 
 from __future__ import annotations
 
@@ -59,13 +62,25 @@ def _outcome(call):
 @settings(max_examples=400, deadline=None)
 @given(st.dictionaries(names, values, max_size=6), values, values, values, attributions)
 def test_the_direct_path_and_normalize_event_agree(features, label, score, value, attributions):
-    docs = PredictionDocs(MODEL)
-    docs.now = lambda: "2026-11-22T10:00:00.123Z"
-    direct = _outcome(lambda: docs("p1", features, label, score, value, attributions))
+    docs = PredictionDocs(MODEL, clock=lambda: 1795341600.1235)  # 2026-11-22T10:00:00.123Z
+
+    def direct():
+        return docs.document(docs.row("p1", features, label, score, value, attributions))
+
     schema = _outcome(lambda: _schema(features, label, score, value, attributions))
-    assert direct == schema
+    assert _outcome(direct) == schema
     # Again, now that the valid names are known (the schema skips checking them again).
-    assert _outcome(lambda: docs("p1", features, label, score, value, attributions)) == schema
+    assert _outcome(direct) == schema
+
+
+def test_the_handoffs_slots_become_documents_in_order():
+    docs = PredictionDocs(MODEL, clock=lambda: 1795341600.1235)
+    general = {"event": {"kind": "actual"}, "prediction_id": "p0"}
+    rows = [docs.row(f"p{i}", {"amount": float(i)}, "fraud", None, None) for i in (1, 2)]
+    made = docs.documents([*rows[0], general, None, None, None, *rows[1]])
+    assert [d["prediction_id"] for d in made] == ["p1", "p0", "p2"]
+    assert made[1] is general
+    assert made[0]["model"] == MODEL and made[0]["model"] is not made[2]["model"]
 
 
 def test_utc_now_is_the_schemas_timestamp_form_and_current():

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+import math
+
 import pandas as pd
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from mlmon.baseline import build_profile
-from mlmon.tagging import compile_rules, tag_event
+from mlmon.tagging import _judge, _suspects, compile_rules, tag_event, tag_events
 
 PROFILE = build_profile(
     pd.DataFrame(
@@ -104,3 +107,58 @@ def test_every_expected_feature_is_in_exactly_one_bucket(features):
         assert len(found) <= 1
         assert (found == ["missing"]) == (value is None)
     assert quality["unexpected"] == (["other"] if "other" in features else [])
+
+
+any_value = st.one_of(
+    st.none(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-5, 200),
+    st.sampled_from(["a", "b", "zz", "94107", "1.5", "nan", "lots", ""]),
+    st.sampled_from([94107.0, 10001, 1.0, 100.0, 0.5]),
+)
+any_doc = st.one_of(
+    st.dictionaries(st.sampled_from(["merchant", "amount", "zip", "other"]), any_value).map(
+        lambda features: {"event": {"kind": "prediction"}, "features": features}
+    ),
+    st.just({"event": {"kind": "actual"}, "actual": {"label": "1"}}),
+    st.just({"event": {"kind": "prediction"}}),
+)
+
+
+@given(st.lists(any_doc, max_size=12))
+def test_a_batch_is_tagged_as_each_of_its_events_alone(docs):
+    """Column by column over a batch (and its all-fine shortcuts) gives each event what
+    it gets alone: the same quality block and the same keywords written back."""
+    batch = [copy.deepcopy(d) for d in docs]
+    alone = [tag_event(copy.deepcopy(d), RULES) for d in docs]
+    assert tag_events(batch, RULES) is batch
+    assert batch == alone
+    assert [list(d.get("quality", {})) for d in batch] == [
+        list(d.get("quality", {})) for d in alone
+    ]
+
+
+@given(
+    st.one_of(
+        st.lists(any_value, min_size=1, max_size=12),
+        st.lists(st.floats() | st.sampled_from([1.0, 50.0, 100.0]), min_size=1, max_size=12),
+        st.lists(st.sampled_from(["a", "b", "94107", "zz", None]), min_size=1, max_size=12),
+    ),
+    st.sampled_from(
+        [
+            (None, (1.0, 100.0), True),
+            (None, None, True),
+            (frozenset({"a", "b", "94107"}), None, False),
+            (None, None, False),
+        ]
+    ),
+)
+@example([50.0, math.nan], (None, (1.0, 100.0), True))  # min and max both pass over a NaN
+@example([50.0, math.inf], (None, (1.0, 100.0), True))
+def test_the_column_shortcut_never_skips_a_value_with_something_to_say(column, check):
+    """Every position the C-level screening leaves out is one the judge finds fine."""
+    vocabulary, bounds, numeric = check
+    suspects = set(_suspects(column, vocabulary, bounds, numeric))
+    for i, value in enumerate(column):
+        if i not in suspects:
+            assert _judge(value, vocabulary, bounds, numeric) == (None, None), value

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mlmon.sdk._handoff import Handoff
+from mlmon.sdk._handoff import WIDTH, Handoff
 from mlmon.sdk._stats import Counters, DropWarning
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ class Chain:
         *,
         block: bool,
         spool: Spool | None,
+        documents: Callable[[list[Any]], list[dict[str, Any]]],
     ) -> None:
         self._processors = tuple(processors)
         self._events = events
@@ -45,6 +46,7 @@ class Chain:
         self._warning = warning
         self._block = block
         self._spool = spool
+        self._documents = documents
 
     def __call__(self, kind: str, fields: dict[str, Any]) -> None:
         fields["event"] = kind  # structlog's message, last, as structlog puts it
@@ -52,11 +54,12 @@ class Chain:
             fields = processor(self, "info", fields)
         self.enqueue(fields)
 
-    def enqueue(self, fields: dict[str, Any]) -> None:
+    def enqueue(self, *event: Any) -> None:
+        """A finished event, or a plain call's row (:mod:`mlmon.sdk._fastpath`)."""
         if self._block:
-            self._events.put(fields)
-        elif not self._events.offer(fields):
-            if self._spool is not None and self._spool.append((fields,)):
+            self._events.put(*event)
+        elif not self._events.offer(*event):
+            if self._spool is not None and self._spool.append(self._documents(_slots(event))):
                 self._counters.add(spooled=1)
                 return
             if self._spool is None:
@@ -64,6 +67,11 @@ class Chain:
             else:
                 self._counters.add(dropped_spool_full=1)
             self._warning.check()
+
+
+def _slots(event: tuple[Any, ...]) -> list[Any]:
+    """One event as the hand-off lays it out (:data:`~mlmon.sdk._handoff.WIDTH` slots)."""
+    return [*event, *(None,) * (WIDTH - len(event))]
 
 
 def is_drop_event(error: BaseException) -> bool:

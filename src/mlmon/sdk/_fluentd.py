@@ -9,7 +9,7 @@ import struct
 from datetime import datetime
 from typing import Any
 
-import msgpack  # fluent-logger's dependency; loaded only for this sink
+import ormsgpack  # msgpack at orjson's speed (the same bytes as msgpack's, half the time)
 
 from mlmon.errors import SinkError
 
@@ -31,13 +31,18 @@ class FluentdSink:
     once; Elasticsearch behind it keeps one document per ``prediction_id``).
     """
 
+    #: Events per send (the worker's pieces): a send is one cheap system call, and a small
+    #: batch is serialised and freed before the garbage collector finds it alive.
+    preferred_batch = 100
+
     def __init__(self, host: str, port: int, *, timeout: float = 1.0) -> None:
         self.address = f"{host}:{port}"
         self._host, self._port, self._timeout = host, port, timeout
-        self._packb = msgpack.Packer().pack
-        self._ext = msgpack.ExtType
+        self._packb = ormsgpack.packb
+        self._ext = ormsgpack.Ext
         self._sock: socket.socket | None = None
         self._seconds: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM:SS" → epoch seconds
+        self._times: dict[str, Any] = {}  # "@timestamp" → its EventTime
 
     def _connection(self) -> socket.socket:
         sock = self._sock
@@ -67,8 +72,10 @@ class FluentdSink:
 
     def encode(self, batch: list[dict[str, Any]]) -> bytes:
         """The batch as forward-mode messages, one per tag, events in order within a tag."""
-        by_tag: dict[str, list[list[Any]]] = {}
-        times: dict[str, Any] = {}  # many events share a millisecond at high rates
+        by_tag: dict[str, list[tuple[Any, dict[str, Any]]]] = {}
+        times = self._times  # many events share a millisecond at high rates
+        if len(times) > 4096:
+            times.clear()
         for event in batch:
             tag = f"mlmon.{event['event']['kind']}.{event['model']['name']}"
             entries = by_tag.get(tag)
@@ -78,14 +85,14 @@ class FluentdSink:
             moment = times.get(stamp)
             if moment is None:
                 moment = times[stamp] = self._event_time(stamp)
-            entries.append([moment, event])
+            entries.append((moment, event))
         pack = self._packb
-        return b"".join(pack([tag, entries]) for tag, entries in by_tag.items())
+        return b"".join([pack((tag, entries)) for tag, entries in by_tag.items()])
 
     def send(self, batch: list[dict[str, Any]]) -> None:
-        data = self.encode(batch)
         try:
-            self._connection().sendall(data)
+            sock = self._connection()  # first: with the peer away, nothing is encoded
+            sock.sendall(self.encode(batch))
         except OSError as exc:
             self._disconnect()
             raise SinkError(f"fluentd at {self.address}: {exc}", delivered=0) from exc

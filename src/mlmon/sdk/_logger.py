@@ -163,6 +163,7 @@ class PredictionLogger:
                 "spool_max_bytes": spool_max_bytes,
             },
         )
+        docs = PredictionDocs(stamper.block)
         self._log = Chain(
             [EventKind(), stamper, TimeStamper(clock), *processors, Validate()],
             self._events,
@@ -170,12 +171,14 @@ class PredictionLogger:
             warning,
             block=block_when_full,
             spool=self._spool,
+            documents=docs.documents,
         )
         self._worker = Worker(
             self._events,
             self._sink,
             self._counters,
             rules,
+            documents=docs.documents,
             batch_size=batch_size,
             retry_for=retry_for,
             warning=warning,
@@ -184,7 +187,7 @@ class PredictionLogger:
         self._worker.start()
         #: The plain call's direct path: only without processors of the service's own
         #: (they must see the raw event) and without a test clock.
-        self._fast = PredictionDocs(stamper.block) if not processors and clock is None else None
+        self._fast = docs if not processors and clock is None else None
         self._block = block_when_full
         self._closed = False
         self._closed_clean = False
@@ -223,7 +226,8 @@ class PredictionLogger:
         (SHAP values, a tree library's contributions), ``{feature: number}``; the trace
         ranks features by their mean |attribution| and says when one's importance changed.
         """
-        if prediction is not None:  # a regressor's number is its value (or refused: value=)
+        if prediction is not None and (type(prediction) is not str or self.task == "regression"):
+            # A regressor's number is its value (or refused: value=); a class's text stays.
             try:
                 given = outcome(
                     prediction, value, task=self.task, argument="prediction", field="prediction"
@@ -248,14 +252,14 @@ class PredictionLogger:
                 return None
             pid = prediction_id or new_id()
             try:
-                doc = fast(pid, features, prediction, score, value, attributions)
+                row = fast.row(pid, features, prediction, score, value, attributions)
             except InvalidEventError:
                 self._counters.add(invalid=1)
                 if self._strict:
                     raise
                 return None
-            if self._block or not self._events.offer(doc):
-                self._log.enqueue(doc)
+            if self._block or not self._events.offer(*row):
+                self._log.enqueue(*row)
             self._counters.emitted()
             return pid
         pid = prediction_id or new_id()

@@ -34,6 +34,10 @@ _STDOUT_WRITE = threading.Lock()
 class StdoutSink:
     """One JSON line per event, for node agents that tail container logs."""
 
+    #: Events per send (the worker's pieces): a write is cheap, and a small batch is
+    #: serialised and freed before the garbage collector finds it alive.
+    preferred_batch = 100
+
     def __init__(self, stream: IO[Any] | None = None) -> None:
         self._stream = stream if stream is not None else sys.stdout
         self._binary = getattr(self._stream, "buffer", None)

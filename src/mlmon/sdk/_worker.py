@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from mlmon.prepare import tag_if_needed
-from mlmon.sdk._handoff import Handoff
+from mlmon.prepare import tag_all
+from mlmon.sdk._handoff import WIDTH, Handoff
 from mlmon.sdk._stats import Counters, DropWarning
 from mlmon.sdk.sinks import SendReport, Sink, SinkError
 from mlmon.tagging import RulesCache
@@ -36,6 +36,7 @@ class Worker(threading.Thread):
         counters: Counters,
         rules: RulesCache,
         *,
+        documents: Callable[[list[Any]], list[dict[str, Any]]] = list,
         batch_size: int = 500,
         linger: float = 0.2,
         retry_for: float = 5.0,
@@ -48,6 +49,10 @@ class Worker(threading.Thread):
         self._sink = sink
         self._counters = counters
         self._rules = rules
+        self._documents = documents  # the plain calls' rows become documents here
+        #: Events per send: the sink's preference (small for a socket or a stream, where a
+        #: send is cheap), else the batch size (Elasticsearch: fewer, bigger bulk requests).
+        self._piece = min(batch_size, getattr(sink, "preferred_batch", None) or batch_size)
         self._batch_size = batch_size
         self._linger = linger
         self._retry_for = retry_for
@@ -82,16 +87,14 @@ class Worker(threading.Thread):
         events = self._events
         while not (self._stopping.is_set() and events.empty()):
             if self._abandon.is_set():
-                self._set_aside(events.take(len(events._items) + 1, 0), "dropped_at_close")
+                rest = self._documents(events.take(len(events) + 1, 0))
+                self._set_aside(rest, "dropped_at_close")
                 events.done()
                 continue
             batch = events.take(self._batch_size, self._linger)
             if batch:
                 try:
-                    if self.backlog:
-                        self._set_aside(batch, "dropped_send_failed")  # behind the older ones
-                    else:
-                        self._deliver(batch)
+                    self._handle(batch)
                 finally:
                     events.done()
             if self.backlog:
@@ -106,11 +109,24 @@ class Worker(threading.Thread):
             if self._warning is not None:
                 self._warning.check()
 
+    def _handle(self, slots: list[Any]) -> None:
+        """A batch taken from the hand-off, a sink-sized piece at a time: each piece's
+        documents are made, tagged, sent and freed before the next one's, so few are alive
+        when the garbage collector passes (survivors reach the oldest generation, and each
+        full collection walks the whole service's heap)."""
+        step = self._piece * WIDTH
+        deadline = time.monotonic() + self._retry_for
+        for start in range(0, len(slots), step):
+            docs = self._documents(slots[start : start + step])
+            if self.backlog:
+                self._set_aside(docs, "dropped_send_failed")  # behind the older ones
+            else:
+                self._deliver(docs, deadline)
+
     def _tag(self, batch: list[dict[str, Any]]) -> list[str]:
         """Tag in place; what tagging did to each (counted once an event is delivered: a
         spooled event is tagged again when replayed, a tagged one is then kept)."""
-        rules = self._rules
-        return [tag_if_needed(event, rules) for event in batch]
+        return tag_all(batch, self._rules)
 
     def _count_tagging(self, outcomes: list[str]) -> None:
         self._counters.add(tagged=outcomes.count("tagged"), untagged=outcomes.count("untagged"))
@@ -129,10 +145,9 @@ class Worker(threading.Thread):
             self._counters.note_error(f"{type(exc).__name__}: {exc}")
             return 0
 
-    def _deliver(self, batch: list[dict[str, Any]]) -> None:
+    def _deliver(self, batch: list[dict[str, Any]], deadline: float) -> None:
         outcomes = self._tag(batch)
         pending = batch
-        deadline = time.monotonic() + self._retry_for
         backoff = 0.05
         while pending:
             if self._abandon.is_set():
@@ -184,7 +199,7 @@ class Worker(threading.Thread):
                 self._count_tagging(outcomes)
             spool.commit(token, len(batch))
             self._counters.add(replayed=len(batch))
-            if len(self._events._items) >= self._batch_size:
+            if len(self._events) >= self._batch_size:
                 return  # let the live events in line (they go behind on disk)
 
     def _add(self, report: SendReport | None) -> None:

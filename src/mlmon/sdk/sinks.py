@@ -6,7 +6,7 @@ raises :class:`SinkError` saying how many leading events were delivered, so
 the worker retries exactly the rest and every event is accounted for.
 
 Each sink lives in its own private module, imported when it is first named
-(PEP 562): a logger writing to stdout never loads the socket and msgpack
+(PEP 562): a logger writing to stdout never loads the socket and ormsgpack
 modules, one writing to Fluentd never loads orjson, neither the Elasticsearch
 client.
 """
