@@ -77,7 +77,8 @@ def _outcome(label: Any, score: Any, value: Any) -> dict[str, Any] | None:
         if value is not None:
             outcome["value"] = value
     if score is not None:
-        score = _number("prediction.score", score)
+        if type(score) is not float or score - score != 0.0:  # else a finite float: as it is
+            score = _number("prediction.score", score)
         if score is not None:
             outcome["score"] = score
     if not outcome:
