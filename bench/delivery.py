@@ -285,12 +285,9 @@ def markdown(r: dict) -> str:
     ]
     imp = r["imports"]
     imp_rows = [
-        _row(
-            name,
-            f"{x['wall_ms']:.0f} ms",
-            f"{x['cpu_ms']:.0f} ms",
-            ", ".join(x["heavy_loaded"]) or "none",
-        )
+        f"| {name} | {x['wall_ms']:.0f} ms | {x['cpu_ms']:.0f} ms | "
+        f"{x.get('from_source_ms', float('nan')):.0f} ms | "
+        f"{', '.join(x['heavy_loaded']) or 'none'} |"
         for name, x in imp.items()
     ]
     light = all(not x["heavy_loaded"] for x in imp.values())
@@ -323,10 +320,13 @@ def markdown(r: dict) -> str:
             "does after its setup) before every measurement, the baseline's too.",
             "",
             f"{es_rounds}Import cost, fresh interpreters, median of 5 (target: under 100 ms "
-            "without pandas, numpy, pyarrow, scipy, elasticsearch; `bench.imports`):",
+            "without pandas, numpy, pyarrow, scipy, elasticsearch; `bench.imports`). As "
+            "installed: with a bytecode cache, as `pip install` leaves the package; beside it "
+            "the same compiling mlmon's sources on every start (this environment's "
+            "`PYTHONDONTWRITEBYTECODE=1`), not what the target is about:",
             "",
-            "| case | wall | CPU | heavy modules loaded |",
-            "|---|---|---|---|",
+            "| case | wall | CPU | wall, compiling from source | heavy modules loaded |",
+            "|---|---|---|---|---|",
             *imp_rows,
             "",
             f"Module set: {_verdict(light)}. Time: slowest case {slowest:.0f} ms wall, "

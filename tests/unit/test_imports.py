@@ -84,6 +84,22 @@ def test_a_logger_with_a_stdout_or_fluentd_sink_loads_nothing_heavy(sink):
     assert loaded_after(code) == set()
 
 
+@pytest.mark.parametrize(
+    ("sink", "own", "other"),
+    [
+        ("stdout", {"orjson"}, {"ormsgpack", "msgpack", "socket"}),
+        ("fluentd://127.0.0.1:9", {"ormsgpack", "socket"}, {"orjson"}),
+    ],
+    ids=["stdout-sink", "fluentd-sink"],
+)
+def test_a_logger_loads_its_own_sink_only(sink, own, other):
+    """``import mlmon`` names the logger lazily; making one imports its sink's module only."""
+    watched = frozenset(own | other | {"mlmon.sdk._logger"})
+    assert loaded_after("import mlmon", watched) == set()
+    code = f"import mlmon\nmlmon.PredictionLogger('fraud', 'v1', sink={sink!r}).close(timeout=0.5)"
+    assert loaded_after(code, watched) == own | {"mlmon.sdk._logger"}
+
+
 def test_profile_rules_load_and_tag_without_pandas(tmp_path: Path):
     """A profile file is read, compiled and applied with the standard library only."""
     import pandas as pd

@@ -1,0 +1,186 @@
+"""Where the SDK's time goes (issue 16): each piece alone, then the whole logger's threads.
+
+Pieces: process CPU per event of each step over 5,000 tagged 20-feature events (min of
+7 passes, GC off), beside the benchmark's baseline (dict + orjson). Then the whole logger
+saturated (fluentd to a discarding peer, ``block_when_full``): each thread's CPU per event
+(``time.thread_time``: a profiler's wall clock charges a thread for the time it waits for
+the GIL) and the collector's passes by generation. Writes ``bench/profile-delivery.txt``.
+Run: ``python -m bench.profile_delivery``.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+
+from bench import hot_path
+from bench.common import BENCH
+
+
+def _best(call, per: int) -> float:
+    best = float("inf")
+    for _ in range(7):
+        start = time.thread_time()
+        call()
+        best = min(best, time.thread_time() - start)
+    return best / per * 1e6
+
+
+def pieces(n: int = 5000) -> list[tuple[str, float]]:
+    from mlmon.prepare import tag_all
+    from mlmon.schema.event import normalize_features
+    from mlmon.sdk._fastpath import PredictionDocs
+    from mlmon.sdk._fluentd import FluentdSink
+    from mlmon.sdk._stdout import StdoutSink
+    from mlmon.sdk.processors import new_id
+    from mlmon.tagging import RulesCache
+
+    events = hot_path._events(n)
+    rules = RulesCache(profile=hot_path._profile())
+    docs = PredictionDocs({"name": "bench-hot", "version": "v1"})
+    slots = [
+        x
+        for e in events
+        for x in docs.row(new_id(), e["features"], e["prediction"], e["score"], None)
+    ]
+    step = 50 * 4  # the sinks' pieces, four slots an event
+    chunks = [slots[i : i + step] for i in range(0, len(slots), step)]
+    made = [docs.documents(c) for c in chunks]
+
+    def tag() -> None:
+        for piece in made:
+            for doc in piece:
+                doc.pop("quality", None)
+            tag_all(piece, rules)
+
+    fluentd, devnull = FluentdSink("127.0.0.1", 9), open(os.devnull, "w")  # noqa: SIM115
+    stdout = StdoutSink(devnull)
+    gc.disable()
+    try:
+        rows = [
+            (
+                "caller: the row (normalize_features + outcome)",
+                lambda: [
+                    docs.row("p", e["features"], e["prediction"], e["score"], None) for e in events
+                ],
+            ),
+            (
+                "  of which normalize_features",
+                lambda: [normalize_features(e["features"]) for e in events],
+            ),
+            ("caller: the id (new_id)", lambda: [new_id() for _ in events]),
+            (
+                "worker: documents from rows (pieces of 50)",
+                lambda: [docs.documents(c) for c in chunks],
+            ),
+            ("worker: tag_all (pieces of 50)", tag),
+            (
+                "worker: fluentd encode (ormsgpack, pieces of 50)",
+                lambda: [fluentd.encode(c) for c in made],
+            ),
+            (
+                "worker: stdout send (orjson lines, pieces of 50)",
+                lambda: [stdout.send(c) for c in made],
+            ),
+            ("baseline: dict + orjson.dumps", lambda: hot_path._orjson_only(events)),
+        ]
+        return [(name, _best(call, n)) for name, call in rows]
+    finally:
+        gc.enable()
+        devnull.close()
+
+
+def threads(n: int = 100_000) -> dict[str, float]:
+    from mlmon.sdk import PredictionLogger
+
+    events = hot_path._events(n)
+    profile = hot_path._profile()
+    gc.collect()
+    gc.freeze()  # the harness's heap, as in bench.delivery
+    passes = {0: [0, 0.0], 1: [0, 0.0], 2: [0, 0.0]}
+    began = [0.0]
+
+    def watch(phase: str, info: dict) -> None:
+        if phase == "start":
+            began[0] = time.perf_counter()
+        else:
+            passes[info["generation"]][0] += 1
+            passes[info["generation"]][1] += time.perf_counter() - began[0]
+
+    peer = subprocess.Popen(
+        [sys.executable, "-c", hot_path._DISCARD], stdout=subprocess.PIPE, text=True
+    )
+    worker_cpu: list[float] = []
+    import mlmon.sdk._worker as worker_module
+
+    run = worker_module.Worker.run
+
+    def measured(self) -> None:
+        try:
+            run(self)
+        finally:
+            worker_cpu.append(time.thread_time())
+
+    worker_module.Worker.run = measured
+    gc.callbacks.append(watch)
+    try:
+        port = int(peer.stdout.readline())
+        log = PredictionLogger(
+            "bench-delivery",
+            "v1",
+            sink=f"fluentd://127.0.0.1:{port}",
+            profile=profile,
+            block_when_full=True,
+            max_queue=n + 1,
+        )
+        caller0, wall0 = time.thread_time(), time.perf_counter()
+        for e in events:
+            log.prediction(e["features"], e["prediction"], e["score"])
+        caller = time.thread_time() - caller0
+        log.flush(600)
+        wall = time.perf_counter() - wall0
+        log.close()
+    finally:
+        gc.callbacks.remove(watch)
+        worker_module.Worker.run = run
+        peer.kill()
+        gc.unfreeze()
+    out = {"caller_us": caller / n * 1e6, "worker_us": worker_cpu[0] / n * 1e6, "wall_s": wall}
+    for generation, (count, seconds) in passes.items():
+        out[f"gc{generation}_passes"], out[f"gc{generation}_s"] = count, seconds
+    return out
+
+
+def main() -> None:
+    load = os.getloadavg()[0]
+    lines = [
+        f"# Where the SDK's time goes (issue 16), "
+        f"{datetime.now(timezone.utc).isoformat(timespec='seconds')}, load {load:.2f}",
+        "# `python -m bench.profile_delivery`",
+        "",
+        "# Pieces, CPU per event (min of 7 passes over 5,000 tagged 20-feature events, GC off):",
+        *(f"{name:52} {us:6.2f} µs" for name, us in pieces()),
+    ]
+    t = threads()
+    lines += [
+        "",
+        "# The whole logger saturated (fluentd to a discarding peer, block_when_full, "
+        "100,000 events), CPU per event by thread (time.thread_time):",
+        f"caller thread (prediction() and the loop around it)  {t['caller_us']:6.2f} µs",
+        f"worker thread (documents, tagging, encoding, sends)  {t['worker_us']:6.2f} µs",
+        f"wall {t['wall_s']:.2f} s; collector passes by generation: "
+        + ", ".join(
+            f"gen{g} {t[f'gc{g}_passes']} ({t[f'gc{g}_s'] * 1000:.0f} ms)" for g in (0, 1, 2)
+        ),
+    ]
+    text = "\n".join(lines) + "\n"
+    (BENCH / "profile-delivery.txt").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
