@@ -30,6 +30,7 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -209,6 +210,22 @@ def run(n: int, repeats: int, *, with_es: bool = True) -> dict:
     return result
 
 
+def _before(b: dict) -> list[str]:
+    """The same harness run just before on the code it replaces (``--before``), side by side."""
+    imp = b["imports"]
+    slowest = max(imp[k]["wall_ms"] for k in imp if k != "bare interpreter")
+    loads = sorted({x[k]["load"] for x in b["rounds"] for k in ("fluentd", "stdout", "orjson")})
+    return [
+        f"Before, the same harness on `{b['code']}` just before this run (load "
+        f"{loads[0]}–{loads[-1]}): fluentd {b['fluentd_events_per_s']:,.0f}/s, stdout "
+        f"{b['stdout_events_per_s']:,.0f}/s, CPU {b['fluentd_cpu_us']:.1f} µs against dict + "
+        f"orjson {b['orjson_cpu_us']:.1f} µs ({b['cpu_ratio']:.2f}×), `prediction()` p99 "
+        f"{b['call_p99_us']:.1f} µs, peer down p99 / max {b['peer_down']['call_p99_us']:.1f} / "
+        f"{b['peer_down']['call_max_us']:,.0f} µs, slowest import case {slowest:.0f} ms.",
+        "",
+    ]
+
+
 def _verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
@@ -301,6 +318,7 @@ def markdown(r: dict) -> str:
         )
         es_rounds = f"Elasticsearch, each round raw / mlmon docs/s (load): {each}.\n\n"
     command = f"python -m bench.delivery --events {r['events']} --repeats {r['repeats']}"
+    before = _before(r["before"]) if r.get("before") else []
     return "\n".join(
         [
             START,
@@ -315,6 +333,7 @@ def markdown(r: dict) -> str:
             "|---|---|---|---|",
             *rows,
             "",
+            *before,
             "Where the time goes, and what changed it: `bench/profile-delivery.txt`. The "
             "harness freezes its own heap (`gc.freeze()` after loading the input, as a service "
             "does after its setup) before every measurement, the baseline's too.",
@@ -343,8 +362,16 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-elasticsearch", action="store_true")
+    parser.add_argument(
+        "--before",
+        nargs=2,
+        metavar=("JSON", "CODE"),
+        help="a delivery.json of this harness run on the code being replaced, and what it was",
+    )
     args = parser.parse_args()
     result = run(args.events, args.repeats, with_es=not args.no_elasticsearch)
+    if args.before:
+        result["before"] = {**json.loads(Path(args.before[0]).read_text()), "code": args.before[1]}
     (BENCH / "delivery.json").write_text(json.dumps(result, indent=2) + "\n")
     section = markdown(result)
     splice_section(section, BENCH / "RESULTS.md", START, END)
