@@ -8,8 +8,9 @@ Every name is imported on first use (PEP 562): ``import mlmon`` costs a model
 service's worker process next to nothing, and a logger loads only its own sink.
 """
 
-import importlib
 import typing
+
+from mlmon import _lazy
 
 if typing.TYPE_CHECKING:
     from mlmon.sdk._logger import PredictionLogger
@@ -43,17 +44,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = _lazy.lazy_names(__name__, _LAZY, globals())
 
 
 __all__ = [

@@ -13,10 +13,10 @@ client.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
+from mlmon import _lazy
 from mlmon.errors import SinkError, UsageError
 
 if TYPE_CHECKING:
@@ -51,17 +51,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = _lazy.lazy_names(__name__, _LAZY, globals())
 
 
 def sink_from_url(
