@@ -25,11 +25,11 @@ from mlmon.sdk._chain import Chain, Processor, is_drop_event
 from mlmon.sdk._fastpath import PredictionDocs
 from mlmon.sdk._handoff import Handoff
 from mlmon.sdk._outcome import Task, logger_task, outcome
+from mlmon.sdk._rules import given_profile, rules_cache
 from mlmon.sdk._stats import Counters, DropWarning, warn
 from mlmon.sdk._worker import Worker
 from mlmon.sdk.processors import EventKind, ModelStamper, TimeStamper, Validate, new_id
 from mlmon.sdk.sinks import Sink, sink_from_url
-from mlmon.tagging import RulesCache
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -43,41 +43,6 @@ _CLOSE_GRACE = 5.0
 def _plain_id(prediction_id: object) -> bool:
     """An id the direct path may take as it is (others go through the schema's check)."""
     return type(prediction_id) is str and 0 < len(prediction_id) <= 128
-
-
-def _given_profile(profile: Any) -> Any:
-    """A profile object as given, or read from its JSON file (a path)."""
-    if isinstance(profile, (str, os.PathLike)):
-        from mlmon.baseline.profile import read_profile_file
-
-        return read_profile_file(profile)
-    return profile
-
-
-def _rules_cache(
-    profile: Any,
-    *,
-    profile_name: str | None,
-    settings: ConnectionSettings | None,
-    refresh_seconds: float,
-    counters: Counters,
-) -> RulesCache:
-    """The logger's rules: a given profile (object or JSON file), or the registered one,
-    looked up in the worker thread every ``refresh_seconds``; a failed lookup is counted."""
-    profile = _given_profile(profile)
-    if profile is not None:
-        return RulesCache(profile=profile)
-
-    def load(model: str, version: str | None) -> Any:
-        from mlmon.baseline.store import connecting_loader  # the client only when it is needed
-
-        return connecting_loader(settings, name=profile_name)(model, version)
-
-    def on_error(exc: Exception) -> None:  # unreachable cluster: keep the rules, try later
-        counters.add(profile_load_errors=1)
-        counters.note_error(f"profile load: {exc}")
-
-    return RulesCache(load, refresh_seconds=refresh_seconds, on_error=on_error)
 
 
 class PredictionLogger:
@@ -133,7 +98,7 @@ class PredictionLogger:
         stream: IO[Any] | None = None,
         task: Task | None = None,
     ) -> None:
-        profile = _given_profile(profile)
+        profile = given_profile(profile)
         self.task: Task | None = logger_task(task, profile)
         self._strict = strict
         self._counters = Counters()
@@ -147,7 +112,7 @@ class PredictionLogger:
             from mlmon.sdk._spool import Spool
 
             self._spool = Spool(spool_dir, max_bytes=spool_max_bytes, fsync=spool_fsync)
-        rules = _rules_cache(
+        rules = rules_cache(
             profile,
             profile_name=profile_name,
             settings=settings,
@@ -178,7 +143,7 @@ class PredictionLogger:
             self._sink,
             self._counters,
             rules,
-            documents=docs.documents,
+            docs.documents,
             batch_size=batch_size,
             retry_for=retry_for,
             warning=warning,
