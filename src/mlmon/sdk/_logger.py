@@ -67,6 +67,8 @@ class PredictionLogger:
             as ``dropped_spool_full``); ``spool_fsync`` is "segment", "always" or "never".
         processors: extra structlog processors run before validation (e.g. to hash PII);
             one may raise ``structlog.DropEvent`` (counted as ``dropped_by_processor``).
+        batch_size: events the background thread takes at a time; by default 2,000 for
+            Elasticsearch (one bulk request), 500 for the others (sent 50 at a time).
         task: ``"regression"`` or ``"classification"``; by default the given profile's.
             A regression logger stores a number passed as ``prediction=``/``label=`` as
             the outcome's ``value``; a logger that knows no task refuses a fractional
@@ -91,7 +93,7 @@ class PredictionLogger:
         spool_dir: str | os.PathLike[str] | None = None,
         spool_max_bytes: int = 1 << 30,
         spool_fsync: str = "segment",
-        batch_size: int = 500,
+        batch_size: int | None = None,
         retry_for: float = 5.0,
         processors: Sequence[Processor] = (),
         clock: Callable[[], datetime] | None = None,

@@ -37,7 +37,7 @@ class Worker(threading.Thread):
         rules: RulesCache,
         documents: Callable[[list[Any]], list[dict[str, Any]]],
         *,
-        batch_size: int = 500,
+        batch_size: int | None = None,
         linger: float = 0.2,
         retry_for: float = 5.0,
         max_backoff: float = 1.0,
@@ -50,9 +50,13 @@ class Worker(threading.Thread):
         self._counters = counters
         self._rules = rules
         self._documents = documents  # the plain calls' rows become documents here
-        #: Events per send: the sink's preference (small for a socket or a stream, where a
-        #: send is cheap), else the batch size (Elasticsearch: fewer, bigger bulk requests).
-        self._piece = min(batch_size, getattr(sink, "preferred_batch", None) or batch_size)
+        #: Events per send: the sink's preference (50 for a socket or a stream, where a send
+        #: is cheap; 2,000 for a bulk request), within the batch size. Without a batch size
+        #: given, a batch is 500 events, or the sink's preference when it is more.
+        preferred = getattr(sink, "preferred_batch", None)
+        if batch_size is None:
+            batch_size = max(500, preferred or 0)
+        self._piece = min(batch_size, preferred) if preferred else batch_size
         self._batch_size = batch_size
         self._linger = linger
         self._retry_for = retry_for
