@@ -18,7 +18,7 @@ from typing import Any
 from elasticsearch import Elasticsearch
 
 from mlmon.analysis.dimensions import Dimension, SliceKey
-from mlmon.analysis.metrics import Stats, Task
+from mlmon.analysis.metrics import Stats, Task, needs_positive_counts
 from mlmon.analysis.source import (
     SCORE_BINS,
     BucketRequest,
@@ -179,7 +179,8 @@ class ElasticsearchSource:
 
     def _plan(self, request: BucketRequest) -> SearchPlan:
         """What one request needs: its query, sampling, and the levels below its first."""
-        below = stats_aggs(self.task, self.positive)
+        positive = self.positive if needs_positive_counts(request.metric) else None
+        below = stats_aggs(self.task, positive)
         for i in reversed(range(1, len(request.dimensions))):
             below = {"d": dimension_agg(request.dimensions[i], request.kept(i), below)}
         kept = tuple(request.kept(i) for i in range(len(request.dimensions)))
