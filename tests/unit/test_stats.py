@@ -185,6 +185,8 @@ def test_tail_probabilities_are_scipy_stats_own_to_the_bit() -> None:
         )
         p = change_pvalue(now, before, "mae")
         means = [e.sum() / 300 for e in errors]
-        variances = [max((e * e).sum() / 300 - m * m, 0.0) / 300 for e, m in zip(errors, means, strict=True)]
+        variances = [
+            max((e * e).sum() / 300 - m * m, 0.0) / 300 for e, m in zip(errors, means, strict=True)
+        ]
         z = (means[0] - means[1]) / math.sqrt(sum(variances))
         assert p == float(2 * sps.norm.sf(abs(z)))
