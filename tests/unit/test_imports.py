@@ -114,11 +114,13 @@ def test_profile_rules_load_and_tag_without_pandas(tmp_path: Path):
 
 
 def test_a_trace_loads_scipy_special_not_scipy_stats():
-    """scipy.stats costs a trace process more than a second to import; its tail
-    probabilities come from scipy.special (tests/unit/test_stats.py checks the bits)."""
+    """scipy.stats costs a trace process more than a second to import (its tail
+    probabilities come from scipy.special: tests/unit/test_stats.py checks the bits), and
+    pandas most of another on the Elasticsearch path, which needs no frame."""
     watched = frozenset({"scipy.special", "scipy.stats", "pandas", "pyarrow.parquet"})
     loaded = loaded_after(
-        "import mlmon.trace_request, mlmon.analysis.trace, mlmon.sources.elasticsearch",
+        "import mlmon.trace_request, mlmon.analysis.trace, mlmon.sources.elasticsearch\n"
+        "import mlmon.sources.chain, mlmon.baseline.store, mlmon.report.render, mlmon.cli",
         watched,
     )
     assert loaded == {"scipy.special"}
