@@ -229,21 +229,23 @@ def _requests(
 ) -> list[BucketRequest]:
     if depth == 1:
         return [BucketRequest((d,)) for d in dimensions]
+    if survivors is None:
+        return [BucketRequest(combo) for combo in combinations(dimensions, depth)]
+    # The survivors' buckets by the features of their key: each combination keeps, per
+    # feature, the buckets of the survivors whose features it strictly contains.
+    by_names: dict[frozenset[str], dict[str, set[str]]] = {}
+    for key in survivors:
+        buckets = by_names.setdefault(frozenset(n for n, _ in key), {})
+        for name, bucket in key:
+            buckets.setdefault(name, set()).add(bucket)
     out = []
     for combo in combinations(dimensions, depth):
-        if survivors is None:
-            out.append(BucketRequest(combo))
-            continue
-        keep = []
-        for d in combo:
-            buckets = {
-                bucket
-                for key in survivors
-                for name, bucket in key
-                if name == d.name and {n for n, _ in key} < {c.name for c in combo}
-            }
-            keep.append(frozenset(buckets))
-        out.append(BucketRequest(combo, tuple(keep)))
+        names = {c.name for c in combo}
+        inside = [buckets for key_names, buckets in by_names.items() if key_names < names]
+        keep = tuple(
+            frozenset(b for buckets in inside for b in buckets.get(d.name, ())) for d in combo
+        )
+        out.append(BucketRequest(combo, keep))
     return out
 
 
