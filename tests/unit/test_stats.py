@@ -190,3 +190,19 @@ def test_tail_probabilities_are_scipy_stats_own_to_the_bit() -> None:
         ]
         z = (means[0] - means[1]) / math.sqrt(sum(variances))
         assert p == float(2 * sps.norm.sf(abs(z)))
+
+
+def test_welch_tail_is_scipy_stats_own_to_the_bit() -> None:
+    """Welch's non-integer degrees of freedom go through scipy.special.stdtr as well."""
+    from mlmon.analysis.stats import welch_t
+
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        a, b = rng.normal(0, 1, int(rng.integers(2, 300))), rng.normal(0.1, 2, 40)
+        t, p = welch_t(a.size, a.sum(), (a * a).sum(), b.size, b.sum(), (b * b).sum())
+        ma, mb = a.sum() / a.size, b.sum() / b.size
+        va = max(((a * a).sum() - a.size * ma * ma) / (a.size - 1), 0.0) / a.size
+        vb = max(((b * b).sum() - b.size * mb * mb) / (b.size - 1), 0.0) / b.size
+        spread = va + vb
+        df = spread * spread / (va * va / (a.size - 1) + vb * vb / (b.size - 1))
+        assert p == float(2.0 * sps.t.sf(abs(t), df))
