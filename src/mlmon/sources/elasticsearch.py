@@ -3,11 +3,11 @@
 Every answer is a ``size: 0`` search; bucket requests go out together in one
 ``_msearch`` so the cluster works on them in parallel. No scripts, runtime
 fields or composite tricks: ``terms`` (categorical), ``range`` on the
-baseline bins with a ``missing`` sibling (numeric; both nest for crosses),
-``stats``/``filter`` for the metric counts, ``date_histogram``, ``histogram``
-and ``percentiles``. User-supplied values
-(model, version, slice values) only ever travel as ``term`` values or
-``include`` lists, never as query syntax.
+baseline bins with a missing-value ``filter`` beside it (numeric; both nest
+for crosses), ``stats``/``filter`` for the metric counts (the positive-class
+cells only for a metric that reads them), ``date_histogram``, ``histogram``
+and ``percentiles``. User-supplied values (model, version, slice values) only
+ever travel as ``term`` values or ``include`` lists, never as query syntax.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from mlmon.baseline.profile import AttributionSums
 from mlmon.schema.document import ATTRIBUTIONS_ABS
 from mlmon.schema.pairing import SHADOW
 
-#: Suffix of the ``missing`` aggregation beside a numeric level's ``range``.
+#: Suffix of the missing-value ``filter`` beside a numeric level's ``range``.
 MISSING_SIBLING = "~missing"
 #: Buckets one merged search may return: well under the node's search.max_buckets
 #: (65,536) and its 1 GB heap's circuit breaker.
