@@ -50,7 +50,8 @@ def _revision() -> str:
         done = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
         return done.stdout.strip()
 
-    dirty = "+changes" if git("status", "--porcelain", "--", "src", "bench") else ""
+    # The figures this run writes (cost_curves.json, RESULTS.md) are not code changes.
+    dirty = "+changes" if git("status", "--porcelain", "--", "src", "bench/*.py") else ""
     return git("rev-parse", "--short", "HEAD") + dirty
 
 

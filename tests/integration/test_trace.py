@@ -321,3 +321,35 @@ def test_answers_read_for_accuracy_leave_out_only_the_positive_class_cells(es, s
         assert accuracy.keys() == whole.keys()
         for key, stats in whole.items():
             assert replace(stats, tp=0, predicted_positive=0, actual_positive=0) == accuracy[key]
+
+
+def test_a_merged_sampled_search_counts_what_lone_searches_do(es, scenario_models):
+    """random_sampler keeps the same documents whatever the query, so crosses sharing
+    their first feature go out as one sampled search, with the counts each lone search
+    (narrowed on every level) would have returned."""
+    from mlmon.analysis.dimensions import from_profile
+    from mlmon.analysis.source import BucketRequest, Scope
+    from mlmon.baseline.store import load_profile
+    from mlmon.sources.elasticsearch import ElasticsearchSource
+
+    name = scenario_models["fraud-incident"]
+    dims = from_profile(load_profile(es, model=name, name="training"))
+    first, other = [d for d in dims if d.kind == "categorical"][:2]
+    number = next(d for d in dims if d.kind == "numeric")
+    start, end = WINDOW.split("..")
+    source = ElasticsearchSource(es, Scope(name, None, start, end))
+    singles = source.buckets([BucketRequest((d,)) for d in (first, other, number)])
+
+    def some(answer: dict, count: int) -> frozenset[str]:
+        return frozenset(sorted(key[0][1] for key in answer)[:count])
+
+    requests = [
+        BucketRequest((first, other), (some(singles[0], 3), some(singles[1], 3)), sample=4_000),
+        BucketRequest((first, number), (some(singles[0], 3), some(singles[2], 4)), sample=4_000),
+    ]
+    source.total()  # the window's size, which the sampling probability needs, asked first
+    searches, sampled = source.requests, source.sampled
+    merged = source.buckets(requests)
+    assert (source.requests, source.sampled) == (searches + 1, sampled + 1)  # one search
+    assert all(merged)
+    assert merged == [source.buckets([r])[0] for r in requests]

@@ -127,8 +127,8 @@ class ElasticsearchSource:
         once for all its sub-aggregations. A group stays under
         :data:`~mlmon.sources.es_query.MERGED_BUCKETS` buckets (estimated from what each feature
         returned before), far inside the node's ``search.max_buckets``. Sampled
-        requests keep a search each, narrowed on every level, so their sample is
-        the one an unmerged request draws.
+        requests merge too: random_sampler keeps the same documents whatever the
+        query, so a merged search counts each cross on the sample a lone one draws.
         """
         if not requests:
             return []

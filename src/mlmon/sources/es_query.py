@@ -270,10 +270,10 @@ class SearchPlan:
             and len(other.dimensions) > 1
             and self.dimensions[0] == other.dimensions[0]
             and self.kept[0] == other.kept[0]
-            # A sample is drawn from the rows a query matches: a merged (broader) query
-            # would draw other rows and estimate other leaders. Only exact counts merge.
-            and self.probability is None
-            and other.probability is None
+            # random_sampler keeps a document by a seeded walk over the segment's doc ids,
+            # whatever the query; a broader query keeps the same documents of each cross
+            # (tests/integration/test_trace.py compares a merged search with lone ones).
+            and self.probability == other.probability
             and self.query == other.query
         )
 
