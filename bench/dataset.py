@@ -19,8 +19,9 @@ WINDOW = f"{(END - timedelta(days=DAYS)).strftime(_ISO)}..{END.strftime(_ISO)}"
 
 
 def model_name(n: int, features: int = 20) -> str:
-    """``bench-n<N>`` (20 features, the name every earlier run used), else ``-f<F>`` too."""
-    return f"bench-n{n}" if features == 20 else f"bench-n{n}-f{features}"
+    """``bench-n<N>`` (20 features, the name every earlier run used), else
+    ``bench-f<F>-n<N>``: no name extends another's, so no index pattern spans two."""
+    return f"bench-n{n}" if features == 20 else f"bench-f{features}-n{n}"
 
 
 def pattern(n: int, features: int = 20) -> str:
@@ -28,7 +29,12 @@ def pattern(n: int, features: int = 20) -> str:
 
 
 def count(client, n: int, features: int = 20) -> int:
-    found = client.count(index=pattern(n, features), allow_no_indices=True, ignore_unavailable=True)
+    found = client.count(
+        index=pattern(n, features),
+        query={"term": {"model.name": model_name(n, features)}},
+        allow_no_indices=True,
+        ignore_unavailable=True,
+    )
     return found["count"]
 
 
