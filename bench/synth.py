@@ -27,9 +27,44 @@ CATEGORICAL = {
 }
 NUMERIC = [f"x{i:02d}" for i in range(12)]
 FEATURES = [*CATEGORICAL, *NUMERIC]
+#: Which of the 20 stay when fewer are asked for: the incident's and the risk's first.
+_KEPT_FIRST = ["merchant", "category", "x00", "x03", "state", "device", "x01", "x02"]
+_NOT_FEATURES = {"label", "predicted", "score", "@timestamp", "prediction_id", "version", "latency"}
 NEW_MERCHANT = "m-new-scam"
 END = datetime(2026, 11, 20, tzinfo=timezone.utc)
 DAYS = 7
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """The features of one benchmark model: two in five categorical, as the 20 are."""
+
+    categorical: dict[str, list[str]]
+    numeric: list[str]
+
+    @property
+    def names(self) -> list[str]:
+        return [*self.categorical, *self.numeric]
+
+
+def feature_set(count: int = 20) -> FeatureSet:
+    """``count`` features; 20 is exactly :data:`CATEGORICAL` and :data:`NUMERIC` (same
+    events as before). Fewer keep the incident's features; more add 12-value categories
+    and lognormal numbers."""
+    if count < 4:
+        raise ValueError("a benchmark model needs at least 4 features")
+    categories = round(count * 2 / 5)
+    if count <= len(FEATURES):
+        order = _KEPT_FIRST + [f for f in FEATURES if f not in _KEPT_FIRST]
+        chosen = set([f for f in order if f in CATEGORICAL][:categories])
+        chosen |= set([f for f in order if f not in CATEGORICAL][: count - categories])
+        return FeatureSet(
+            {k: v for k, v in CATEGORICAL.items() if k in chosen},
+            [f for f in NUMERIC if f in chosen],
+        )
+    extra = {f"k{i:02d}": [f"v{j:02d}" for j in range(12)] for i in range(8, categories)}
+    numbers = [f"x{i:02d}" for i in range(count - categories)]
+    return FeatureSet({**CATEGORICAL, **extra}, numbers)
 
 
 @dataclass(frozen=True)
@@ -37,13 +72,16 @@ class Chunk:
     frame: pd.DataFrame  # features + label, predicted, score, @timestamp, prediction_id
 
 
-def _features(rng: np.random.Generator, n: int, incident: np.ndarray) -> pd.DataFrame:
+def _features(
+    rng: np.random.Generator, n: int, incident: np.ndarray, features: FeatureSet
+) -> pd.DataFrame:
     data: dict[str, np.ndarray] = {}
-    for name, values in CATEGORICAL.items():
+    for name, values in features.categorical.items():
         weights = 1.0 / np.arange(1, len(values) + 1)
         data[name] = rng.choice(np.array(values, dtype=object), n, p=weights / weights.sum())
-    for i, name in enumerate(NUMERIC):
-        data[name] = np.round(rng.lognormal(mean=1 + i / 6, sigma=0.6, size=n), 3)
+    for name in features.numeric:
+        i = int(name[1:])
+        data[name] = np.round(rng.lognormal(mean=1 + (i % 12) / 6, sigma=0.6, size=n), 3)
     frame = pd.DataFrame(data)
     scam = incident & (rng.random(n) < 0.06)
     frame.loc[scam, "merchant"] = NEW_MERCHANT
@@ -52,8 +90,11 @@ def _features(rng: np.random.Generator, n: int, incident: np.ndarray) -> pd.Data
     return frame
 
 
-def chunks(n: int, *, seed: int = 7, size: int = 50_000, incident: bool = True) -> Iterator[Chunk]:
+def chunks(
+    n: int, *, seed: int = 7, size: int = 50_000, incident: bool = True, features: int = 20
+) -> Iterator[Chunk]:
     """``n`` predictions over the week before :data:`END`, ``size`` at a time."""
+    chosen = feature_set(features)
     start = END - timedelta(days=DAYS)
     span = DAYS * 86_400
     for offset in range(0, n, size):
@@ -61,7 +102,7 @@ def chunks(n: int, *, seed: int = 7, size: int = 50_000, incident: bool = True) 
         rng = np.random.default_rng([seed, offset])
         seconds = (offset + np.arange(m)) * span / n + rng.uniform(0, span / n, m)
         late = (seconds > span / 2) & incident
-        frame = _features(rng, m, late)
+        frame = _features(rng, m, late, chosen)
         risk = (frame["category"] == "gaming") * 1.5 + np.log(frame["x00"] + 1) - 2.5
         fraud = rng.random(m) < 1 / (1 + np.exp(-risk))
         scam = (frame["merchant"] == NEW_MERCHANT).to_numpy()
@@ -80,18 +121,18 @@ def chunks(n: int, *, seed: int = 7, size: int = 50_000, incident: bool = True) 
         yield Chunk(frame)
 
 
-def training_frame(n: int = 20_000, seed: int = 11) -> pd.DataFrame:
+def training_frame(n: int = 20_000, seed: int = 11, features: int = 20) -> pd.DataFrame:
     """A healthy period to register the baseline profile from."""
-    frames = [c.frame for c in chunks(n, seed=seed, size=n, incident=False)]
-    return pd.concat(frames)[[*FEATURES, "label", "predicted", "score"]]
+    frames = [c.frame for c in chunks(n, seed=seed, size=n, incident=False, features=features)]
+    return pd.concat(frames)[[*feature_set(features).names, "label", "predicted", "score"]]
 
 
-def profile(model: str, rows: int = 20_000):
+def profile(model: str, rows: int = 20_000, features: int = 20):
     """The baseline profile every benchmark registers or tags against."""
     from mlmon.baseline import build_profile
 
     return build_profile(
-        training_frame(rows),
+        training_frame(rows, features=features),
         model=model,
         version="v1",
         name="training",
@@ -99,13 +140,14 @@ def profile(model: str, rows: int = 20_000):
         label_column="label",
         prediction_column="predicted",
         score_column="score",
-        categorical=list(CATEGORICAL),
+        categorical=list(feature_set(features).categorical),
     )
 
 
 def raw_events(frame: pd.DataFrame, model: str) -> Iterator[dict]:
     """Schema-v1 events, as a service would log them (actual inline, already joined)."""
-    feature_rows = frame[FEATURES].astype(object).where(frame[FEATURES].notna(), None)
+    names = [c for c in frame.columns if c not in _NOT_FEATURES]
+    feature_rows = frame[names].astype(object).where(frame[names].notna(), None)
     stamps = frame["@timestamp"].tolist()
     for stamp, row, features in zip(
         stamps, frame.itertuples(index=False), feature_rows.to_dict("records"), strict=True

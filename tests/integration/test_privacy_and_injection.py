@@ -14,7 +14,7 @@ from mlmon import PredictionLogger
 from mlmon.analysis.dimensions import Dimension
 from mlmon.schema.event import model_indices
 from mlmon.sdk import Redact
-from mlmon.sources.es_query import dimension_agg
+from mlmon.sources.es_query import level_aggs
 
 HOSTILE = [".*", "*", "a OR b", 'x" OR "1"="1', "merchant:*", '{"script": "1"}', "_all"]
 
@@ -66,7 +66,7 @@ def test_hostile_slice_values_match_literally(es, model):
     es.indices.refresh(index=index)
     dimension = Dimension("merchant", "features.merchant", "categorical")
     for value in HOSTILE:
-        aggs = {"s": dimension_agg(dimension, frozenset({value}), {})}
+        aggs = level_aggs("s", dimension, frozenset({value}), {})
         buckets = es.search(index=index, size=0, aggs=aggs)["aggregations"]["s"]["buckets"]
         assert [(b["key"], b["doc_count"]) for b in buckets] == [(value, 1)], value
 

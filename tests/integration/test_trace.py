@@ -289,3 +289,67 @@ def test_sampled_crosses_on_elasticsearch_find_the_same_incident(es, scenario_mo
     exact_top = [json.dumps(k, sort_keys=True) for k, _ in exact.stats.slice_top_k[:3]]
     sampled_top = [json.dumps(k, sort_keys=True) for k, _ in sampled.stats.slice_top_k[:3]]
     assert sampled_top == exact_top
+
+
+def test_answers_read_for_accuracy_leave_out_only_the_positive_class_cells(es, scenario_models):
+    """A request read for accuracy asks the node for no positive-class counts; every other
+    count (numeric bins and their missing bucket included) is the full answer's."""
+    from dataclasses import replace
+
+    from mlmon.analysis.dimensions import from_profile
+    from mlmon.analysis.source import BucketRequest, Scope
+    from mlmon.baseline.store import load_profile
+    from mlmon.sources.elasticsearch import ElasticsearchSource
+
+    name = scenario_models["fraud-incident"]
+    dims = from_profile(load_profile(es, model=name, name="training"))
+    numeric = [d for d in dims if d.kind == "numeric"]
+    categorical = [d for d in dims if d.kind == "categorical"]
+    assert numeric and categorical
+    start, end = WINDOW.split("..")
+    source = ElasticsearchSource(es, Scope(name, None, start, end), positive="fraud")
+    requests = [BucketRequest((d,)) for d in dims] + [
+        BucketRequest((categorical[0], numeric[0])),
+        BucketRequest((numeric[0], categorical[0])),
+    ]
+    full = source.buckets(requests)
+    lean = source.buckets([replace(r, metric="accuracy") for r in requests])
+    assert source.buckets([replace(r, metric="precision") for r in requests]) == full
+    assert any(s.tp for answer in full for s in answer.values())
+    assert any(key[0][1] == "(missing)" for answer in full for key in answer)
+    for whole, accuracy in zip(full, lean, strict=True):
+        assert accuracy.keys() == whole.keys()
+        for key, stats in whole.items():
+            assert replace(stats, tp=0, predicted_positive=0, actual_positive=0) == accuracy[key]
+
+
+def test_a_merged_sampled_search_counts_what_lone_searches_do(es, scenario_models):
+    """random_sampler keeps the same documents whatever the query, so crosses sharing
+    their first feature go out as one sampled search, with the counts each lone search
+    (narrowed on every level) would have returned."""
+    from mlmon.analysis.dimensions import from_profile
+    from mlmon.analysis.source import BucketRequest, Scope
+    from mlmon.baseline.store import load_profile
+    from mlmon.sources.elasticsearch import ElasticsearchSource
+
+    name = scenario_models["fraud-incident"]
+    dims = from_profile(load_profile(es, model=name, name="training"))
+    first, other = [d for d in dims if d.kind == "categorical"][:2]
+    number = next(d for d in dims if d.kind == "numeric")
+    start, end = WINDOW.split("..")
+    source = ElasticsearchSource(es, Scope(name, None, start, end))
+    singles = source.buckets([BucketRequest((d,)) for d in (first, other, number)])
+
+    def some(answer: dict, count: int) -> frozenset[str]:
+        return frozenset(sorted(key[0][1] for key in answer)[:count])
+
+    requests = [
+        BucketRequest((first, other), (some(singles[0], 3), some(singles[1], 3)), sample=4_000),
+        BucketRequest((first, number), (some(singles[0], 3), some(singles[2], 4)), sample=4_000),
+    ]
+    source.total()  # the window's size, which the sampling probability needs, asked first
+    searches, sampled = source.requests, source.sampled
+    merged = source.buckets(requests)
+    assert (source.requests, source.sampled) == (searches + 1, sampled + 1)  # one search
+    assert all(merged)
+    assert merged == [source.buckets([r])[0] for r in requests]

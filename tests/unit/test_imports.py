@@ -61,6 +61,8 @@ CORE = {
     "mlmon.analysis.drift": MATH,
     "mlmon.analysis.quality": MATH,
     "mlmon.analysis.slices": MATH,
+    "mlmon.analysis.slice_score": MATH,
+    "mlmon.analysis.sampled": MATH,
     "mlmon.analysis.rootcause": MATH,
     "mlmon.analysis.trace": MATH,
     "mlmon.analysis.overall": MATH,
@@ -125,6 +127,19 @@ def test_profile_rules_load_and_tag_without_pandas(tmp_path: Path):
         "assert quality['profile'] == 'fraud:v1:training:r1', quality"
     )
     assert loaded_after(code) == set()
+
+
+def test_a_trace_loads_scipy_special_not_scipy_stats():
+    """scipy.stats costs a trace process more than a second to import (its tail
+    probabilities come from scipy.special: tests/unit/test_stats.py checks the bits), and
+    pandas most of another on the Elasticsearch path, which needs no frame."""
+    watched = frozenset({"scipy.special", "scipy.stats", "pandas", "pyarrow.parquet"})
+    loaded = loaded_after(
+        "import mlmon.trace_request, mlmon.analysis.trace, mlmon.sources.elasticsearch\n"
+        "import mlmon.sources.chain, mlmon.baseline.store, mlmon.report.render, mlmon.cli",
+        watched,
+    )
+    assert loaded == {"scipy.special"}
 
 
 def test_the_builders_do_load_pandas():

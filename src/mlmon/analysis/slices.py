@@ -24,29 +24,27 @@ overlap it, are removed from it; the reported slices are ranked by what is
 left. A cross the baseline cannot answer for (a profile keeps crosses with
 ≥ 10 labelled rows) is held to its weakest parent's baseline; a single
 slice absent from the baseline, to the overall.
+
+A slice's own scores are :mod:`mlmon.analysis.slice_score`; above
+``sample_above`` rows the crosses are estimated on a sample and the leaders
+counted again exactly (:mod:`mlmon.analysis.sampled`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from itertools import combinations
 
 from mlmon.analysis.dimensions import Dimension, SliceKey
-from mlmon.analysis.metrics import (
-    Stats,
-    change_pvalue,
-    degradation,
-    loss_mass,
-    material_degradation,
-    metric_value,
-    sample_size,
-)
-from mlmon.analysis.residual import Residual, containment_questions, intersection, select
+from mlmon.analysis.metrics import Stats, loss_mass, material_degradation, sample_size
+from mlmon.analysis.residual import select
+from mlmon.analysis.sampled import Recount
+from mlmon.analysis.slice_score import Fetch, ScoredSlice, is_redundant, score, score_in
 from mlmon.analysis.source import BucketRequest
 
-Fetch = Callable[[Sequence[BucketRequest]], tuple[list, list]]
+__all__ = ["ScoredSlice", "SearchResult", "SliceSettings", "score", "search"]
 
 
 @dataclass(frozen=True)
@@ -62,69 +60,6 @@ class SliceSettings:
     # ``sample_rows`` rows, then the leading candidates are counted again exactly.
     sample_above: int = 500_000
     sample_rows: int = 250_000
-
-
-@dataclass(frozen=True)
-class ScoredSlice:
-    key: SliceKey
-    current: Stats
-    baseline: Stats | None  # its own or its weakest parent's; None: held to the overall
-    metric_current: float
-    metric_baseline: float
-    volume_share: float
-    impact: float
-    arize_impact: float
-    p_value: float
-    baseline_from: str = "slice"  # "slice", "parent" (weakest parent's) or "overall"
-    significant: bool = False
-    residual: Residual | None = None  # what is left of it once other slices are removed
-
-    @property
-    def depth(self) -> int:
-        return len(self.key)
-
-
-def score(
-    key: SliceKey,
-    current: Stats,
-    baseline: Stats | None,
-    overall_current: Stats,
-    overall_baseline: Stats,
-    metric: str,
-    fallback: Stats | None = None,
-) -> ScoredSlice:
-    """Both impact scores of one slice, and the p-value of its change (pure).
-
-    The slice is compared with its own baseline; when the baseline cannot
-    answer for it (a registered profile keeps single features only), with
-    ``fallback`` (its weakest parent's baseline); else with the overall.
-    """
-    usable = baseline if baseline is not None and sample_size(baseline, metric) > 0 else None
-    parent = fallback if fallback is not None and sample_size(fallback, metric) > 0 else None
-    own = usable if usable is not None else parent
-    reference = own if own is not None else overall_baseline
-    baseline_from = "slice" if usable is not None else "parent" if parent is not None else "overall"
-    metric_current = metric_value(current, metric)
-    metric_baseline = metric_value(reference, metric)
-    support = sample_size(overall_current, metric)
-    share = sample_size(current, metric) / support if support else 0.0
-    change = degradation(metric_baseline, metric_current, metric)
-    impact = share * change if math.isfinite(change) else 0.0
-    rest = metric_value(overall_current - current, metric)
-    whole = metric_value(overall_current, metric)
-    arize = degradation(rest, whole, metric)
-    return ScoredSlice(
-        key=key,
-        current=current,
-        baseline=own,
-        metric_current=metric_current,
-        metric_baseline=metric_baseline,
-        volume_share=current.n / overall_current.n if overall_current.n else 0.0,
-        impact=impact,
-        arize_impact=arize if math.isfinite(arize) else 0.0,
-        p_value=change_pvalue(current, reference, metric),
-        baseline_from=baseline_from,
-    )
 
 
 @dataclass
@@ -196,10 +131,10 @@ def search(
             for key, stats in (answer or {}).items():
                 if depth > 1 and settings.prune and not _parents_survived(key, survivors):
                     continue
-                level[key] = _score_in(
+                level[key] = score_in(
                     key, stats, base, found, overall_current, overall_baseline, metric
                 )
-                if depth > 1 and _is_redundant(level[key], found):
+                if depth > 1 and is_redundant(level[key], found):
                     redundant.add(key)
         found.update(level)
         limit = threshold()  # fixed within a level: found does not change while we filter
@@ -209,28 +144,11 @@ def search(
 
     scored = len(found)  # the Bonferroni family: every slice looked at, sampled or not
     rescored = 0
+    estimated: set[SliceKey] = set()
+    recount = Recount(found, fetch, dimensions, overall_current, overall_baseline, metric)
     if sampled:
-        exact, sent = _rescore_exactly(
-            eligible(),
-            found,
-            fetch,
-            dimensions,
-            overall_current,
-            overall_baseline,
-            settings,
-            metric,
-        )
+        estimated, sent, rescored = recount.leaders(eligible(), settings.top_k, redundant)
         levels.append(sent)
-        rescored = len(exact)
-        for key in exact:  # redundancy was judged on estimates: judge it again on the counts
-            if key in found and _is_redundant(found[key], found):
-                redundant.add(key)
-            else:
-                redundant.discard(key)
-        # Estimates steer the search and containment checks; only exact counts are ranked.
-        estimated = {k for k in found if len(k) > 1 and k not in exact}
-    else:
-        estimated = set()
     ranked_all = sorted(
         (s for s in eligible() if s.key not in estimated), key=lambda s: (-s.impact, s.depth, s.key)
     )
@@ -243,20 +161,10 @@ def search(
     top = marked[: settings.top_k]
     recounted = 0
     if sampled:  # a fold must not hang on an estimate, nor on a cross the estimates pruned
-        questions = containment_questions(
-            marked, metric, settings.min_change, settings.explained_share
+        recounted, unsure = recount.folds(
+            marked, estimated, settings.min_change, settings.explained_share
         )
-        unsure = {
-            cross
-            for narrow, broad in questions
-            if (cross := intersection(narrow, broad)) not in (None, narrow)
-            and (cross in estimated or cross not in found)
-        }
-        recounted = _recount(
-            sorted(unsure), found, fetch, dimensions, overall_current, overall_baseline, metric
-        )
-        estimated -= unsure
-        rescored += len(unsure)
+        rescored += unsure
     selection = select(
         marked,
         dimensions,
@@ -292,70 +200,6 @@ def search(
     )
 
 
-def _rescore_exactly(
-    candidates: list[ScoredSlice],
-    found: dict[SliceKey, ScoredSlice],
-    fetch: Fetch,
-    dimensions: Sequence[Dimension],
-    overall_current: Stats,
-    overall_baseline: Stats,
-    settings: SliceSettings,
-    metric: str,
-) -> tuple[set[SliceKey], int]:
-    """Count the leading sampled crosses again, exactly; returns (their keys, requests).
-
-    The leaders are the ``top_k × 3`` crosses by estimated impact and, for each,
-    the three strongest narrower crosses inside it (what folding compares it
-    with).
-    """
-    ranked = sorted(candidates, key=lambda s: (-s.impact, s.depth, s.key))
-    crosses = [s for s in ranked if s.depth > 1]
-    leaders = [s.key for s in crosses[: settings.top_k * 3]]
-    for key in list(leaders):
-        inside = [s.key for s in crosses if s.depth > len(key) and set(key) < set(s.key)]
-        leaders.extend(k for k in inside[:3] if k not in leaders)
-    sent = _recount(leaders, found, fetch, dimensions, overall_current, overall_baseline, metric)
-    return set(leaders), sent
-
-
-def _recount(
-    keys: Sequence[SliceKey],
-    found: dict[SliceKey, ScoredSlice],
-    fetch: Fetch,
-    dimensions: Sequence[Dimension],
-    overall_current: Stats,
-    overall_baseline: Stats,
-    metric: str,
-) -> int:
-    """Score ``keys`` again from exact counts, in place; returns the requests sent.
-
-    One request per combination of features, restricted to the keys' values,
-    so the cluster reads only those slices' rows.
-    """
-    by_name = {d.name: d for d in dimensions}
-    groups: dict[tuple[str, ...], list[SliceKey]] = {}
-    for key in keys:
-        groups.setdefault(tuple(name for name, _ in key), []).append(key)
-    requests = [
-        BucketRequest(
-            tuple(by_name[name] for name in names),
-            tuple(frozenset(dict(key)[name] for key in group) for name in names),
-        )
-        for names, group in groups.items()
-    ]
-    if not requests:
-        return 0
-    current, baseline = fetch(requests)
-    for answer, base, group in zip(current, baseline, groups.values(), strict=True):
-        for key in group:
-            stats = (answer or {}).get(key)
-            if stats is not None:
-                found[key] = _score_in(
-                    key, stats, base, found, overall_current, overall_baseline, metric
-                )
-    return len(requests)
-
-
 def _inside(narrow: SliceKey, broad: SliceKey, found: dict[SliceKey, ScoredSlice]) -> bool:
     """Narrow's rows lie within broad's: its key extends broad's, or the cross of the two
     (a slice the search scored) holds ≥ 95 % of narrow."""
@@ -385,63 +229,25 @@ def _requests(
 ) -> list[BucketRequest]:
     if depth == 1:
         return [BucketRequest((d,)) for d in dimensions]
+    if survivors is None:
+        return [BucketRequest(combo) for combo in combinations(dimensions, depth)]
+    # The survivors' buckets by the features of their key: each combination keeps, per
+    # feature, the buckets of the survivors whose features it strictly contains.
+    by_names: dict[frozenset[str], dict[str, set[str]]] = {}
+    for key in survivors:
+        buckets = by_names.setdefault(frozenset(n for n, _ in key), {})
+        for name, bucket in key:
+            buckets.setdefault(name, set()).add(bucket)
     out = []
     for combo in combinations(dimensions, depth):
-        if survivors is None:
-            out.append(BucketRequest(combo))
-            continue
-        keep = []
-        for d in combo:
-            buckets = {
-                bucket
-                for key in survivors
-                for name, bucket in key
-                if name == d.name and {n for n, _ in key} < {c.name for c in combo}
-            }
-            keep.append(frozenset(buckets))
-        out.append(BucketRequest(combo, tuple(keep)))
+        names = {c.name for c in combo}
+        inside = [buckets for key_names, buckets in by_names.items() if key_names < names]
+        keep = tuple(
+            frozenset(b for buckets in inside for b in buckets.get(d.name, ())) for d in combo
+        )
+        out.append(BucketRequest(combo, keep))
     return out
-
-
-def _score_in(
-    key: SliceKey,
-    stats: Stats,
-    baseline_answer: dict | None,
-    found: dict[SliceKey, ScoredSlice],
-    overall_current: Stats,
-    overall_baseline: Stats,
-    metric: str,
-) -> ScoredSlice:
-    """Score a slice against its own baseline row, else its weakest parent's."""
-    own = (baseline_answer or {}).get(key)
-    fallback = _weakest_parent(key, found, metric) if own is None else None
-    return score(key, stats, own, overall_current, overall_baseline, metric, fallback=fallback)
-
-
-def _weakest_parent(key: SliceKey, found: dict[SliceKey, ScoredSlice], metric: str) -> Stats | None:
-    """Baseline stats of the parent that did worst in the baseline (crosses a profile lacks).
-
-    Holding a cross to its weakest part means a cross is only called when it
-    is worse than every one of its parts used to be: slices that were always
-    hard stay quiet.
-    """
-    if len(key) < 2:
-        return None
-    parents = [found.get(tuple(p)) for p in combinations(key, len(key) - 1)]
-    known = [p for p in parents if p is not None and p.baseline_from != "overall"]
-    if not known:
-        return None
-    return max(known, key=lambda p: degradation(0.0, p.metric_baseline, metric)).baseline
 
 
 def _parents_survived(key: SliceKey, survivors: dict[SliceKey, ScoredSlice]) -> bool:
     return all(tuple(p) in survivors for p in combinations(key, len(key) - 1))
-
-
-def _is_redundant(s: ScoredSlice, found: dict[SliceKey, ScoredSlice]) -> bool:
-    """A cross that is (≥ 95 % of) one of its parents: the simpler slice says it all.
-
-    Decided from the parents alone, so the pruned search can apply it as it goes.
-    """
-    parents = [found.get(tuple(p)) for p in combinations(s.key, s.depth - 1)]
-    return any(p is not None and s.current.n >= 0.95 * p.current.n for p in parents)

@@ -54,6 +54,9 @@ class BucketRequest:
     #: Rows in any of these slices are left out ("the slice without what is already
     #: explained"); each is a conjunction of (dimension, bucket) conditions.
     exclude: tuple[Conjunction, ...] = ()
+    #: The metric the answer is read for: a backend may leave out the counts it does not
+    #: stand on (accuracy needs no positive-class cells); ``None``: every count.
+    metric: str | None = None
 
     def kept(self, index: int) -> frozenset[str] | None:
         return self.keep[index] if self.keep else None
@@ -125,6 +128,7 @@ class ProfileSource:
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
         self.scope = Scope(model=profile.model, version=profile.version)
+        self._cells: dict[str, list[tuple[tuple[str, ...], SliceKey, Stats]] | None] = {}
 
     def overall(self) -> Stats:
         perf = self.profile.performance or {}
@@ -164,21 +168,34 @@ class ProfileSource:
         dims = [request.dimensions[i] for i in order]
         if not all(d.field.startswith("features.") for d in dims):
             return None
-        rows = self.profile.crosses.get("|".join(d.name for d in dims))
-        if rows is None:
+        cells = self._cross_cells(tuple(dims))
+        if cells is None:
             return None
         keeps = [request.kept(i) for i in order]
-        out: dict[SliceKey, Stats] = {}
-        for row in rows:
-            buckets, sums = row[: len(dims)], row[len(dims) :]
-            labels = [_bucket_label(d, b) for d, b in zip(dims, buckets, strict=True)]
-            if any(
-                k is not None and label not in k for k, label in zip(keeps, labels, strict=True)
-            ):
-                continue
-            key = tuple(sorted(zip((d.name for d in dims), labels, strict=True)))
-            out[key] = cross_stats(sums)
-        return out
+        return {
+            key: stats
+            for labels, key, stats in cells
+            if all(k is None or label in k for k, label in zip(keeps, labels, strict=True))
+        }
+
+    def _cross_cells(
+        self, dims: tuple[Dimension, ...]
+    ) -> list[tuple[tuple[str, ...], SliceKey, Stats]] | None:
+        """A stored cross table as (bucket labels, slice key, stats), read once per trace:
+        a slice search asks the same table again for every kept combination."""
+        name = "|".join(d.name for d in dims)
+        if name not in self._cells:
+            rows = self.profile.crosses.get(name)
+            cells = None
+            if rows is not None:
+                cells = []
+                for row in rows:
+                    buckets, sums = row[: len(dims)], row[len(dims) :]
+                    labels = tuple(_bucket_label(d, b) for d, b in zip(dims, buckets, strict=True))
+                    key = tuple(sorted(zip((d.name for d in dims), labels, strict=True)))
+                    cells.append((labels, key, cross_stats(sums)))
+            self._cells[name] = cells
+        return self._cells[name]
 
     def timeline(self, interval: str) -> list[tuple[str, Stats]]:
         return []

@@ -4,6 +4,10 @@ Each function takes counts (histogram bins, category counts, confusion
 cells, sums) rather than raw rows, so the analyzer never needs the events
 themselves. Where scipy has the same test on raw data, the unit tests check
 these against it.
+
+Tail probabilities come from ``scipy.special`` (what ``scipy.stats``' distributions
+call underneath, so the values are the same bits): importing ``scipy.stats`` costs
+more than a second, paid by every ``mlmon trace`` process.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from scipy import stats as sps
+from scipy import special
 
 EPSILON = 1e-4  # share given to an empty bucket so PSI stays finite
 
@@ -71,7 +75,7 @@ def chi_square(baseline: Sequence[float], current: Sequence[float]) -> tuple[flo
         expected_c = nc * column / total
         statistic += (b - expected_b) ** 2 / expected_b + (c - expected_c) ** 2 / expected_c
     dof = len(columns) - 1
-    return float(statistic), float(sps.chi2.sf(statistic, dof))
+    return float(statistic), float(special.chdtrc(dof, statistic))
 
 
 def binned_ks(baseline: Sequence[float], current: Sequence[float]) -> tuple[float, float]:
@@ -91,7 +95,7 @@ def binned_ks(baseline: Sequence[float], current: Sequence[float]) -> tuple[floa
         cum_b += b
         cum_c += c
         statistic = max(statistic, abs(cum_b / n - cum_c / m))
-    p_value = float(sps.kstwobign.sf(statistic * math.sqrt(n * m / (n + m))))
+    p_value = float(special.kolmogorov(statistic * math.sqrt(n * m / (n + m))))
     return float(statistic), min(1.0, p_value)
 
 
@@ -200,8 +204,12 @@ def mcnemar(b: int, c: int) -> tuple[float, float]:
     n = b + c
     if n <= 0:
         return 0.0, 1.0
+    # scipy.special.bdtr differs from scipy.stats' binomial in the last bits: the
+    # comparison (not the trace) pays for importing scipy.stats here.
+    from scipy.stats import binom
+
     statistic = max(abs(b - c) - 1, 0) ** 2 / n
-    p_value = min(1.0, 2.0 * float(sps.binom.cdf(min(b, c), n, 0.5)))
+    p_value = min(1.0, 2.0 * float(binom.cdf(min(b, c), n, 0.5)))
     return float(statistic), p_value
 
 
@@ -218,7 +226,7 @@ def paired_t(n: float, total: float, sum_of_squares: float) -> tuple[float, floa
     if variance == 0.0:
         return (0.0, 1.0) if mean == 0.0 else (math.copysign(math.inf, mean), 0.0)
     t = mean / math.sqrt(variance / n)
-    return float(t), float(2.0 * sps.t.sf(abs(t), n - 1))
+    return float(t), float(2.0 * special.stdtr(n - 1, -abs(t)))
 
 
 def welch_t(
@@ -242,4 +250,4 @@ def welch_t(
         return (0.0, 1.0) if difference == 0.0 else (math.copysign(math.inf, difference), 0.0)
     t = difference / math.sqrt(spread)
     df = spread * spread / (var1 * var1 / (n1 - 1) + var0 * var0 / (n0 - 1))
-    return float(t), float(2.0 * sps.t.sf(abs(t), df))
+    return float(t), float(2.0 * special.stdtr(df, -abs(t)))

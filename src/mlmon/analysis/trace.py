@@ -191,8 +191,10 @@ def trace(
     say("slices")
     answered: dict[BucketRequest, tuple[Any, Any]] = {}
 
-    def fetch(requests: Sequence[BucketRequest]) -> tuple[list, list]:
-        """Both sides' answers; the single-feature ones drift needs too are asked once."""
+    def fetch(asked: Sequence[BucketRequest]) -> tuple[list, list]:
+        """Both sides' answers; the single-feature ones drift needs too are asked once.
+        Every answer here is read for ``metric`` (or for its rows alone: drift, evidence)."""
+        requests = [replace(r, metric=metric) for r in asked]
         new = [r for r in requests if r not in answered]
         if new:
             pairs = zip(current.buckets(new), baseline.buckets(new), strict=True)

@@ -3,21 +3,23 @@
 Both backends take the same sample (the first ``limit`` linked predictions of
 the scope by ``prediction_id``), so they find the same links. Elasticsearch:
 one search of ``limit`` documents and one ``ids`` lookup across every model's
-predictions; pandas: the same rows of the loaded file.
+predictions; pandas: the same rows of the loaded file. pandas is imported by
+the file side only: an Elasticsearch trace process never loads it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from elasticsearch import Elasticsearch
 
 from mlmon.analysis.chain import Sample
 from mlmon.analysis.source import Scope
 from mlmon.schema.event import PREDICTIONS_INDEX_PATTERN, model_indices
 from mlmon.sources.es_query import scope_query
-from mlmon.sources.frame import _in_scope
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LIMIT = 50
 PARENT = "trace.parent_prediction_id"
@@ -55,6 +57,10 @@ def es_samples(client: Elasticsearch, scope: Scope, limit: int = LIMIT) -> list[
 
 
 def frame_samples(frame: pd.DataFrame, scope: Scope, limit: int = LIMIT) -> list[Sample]:
+    import pandas as pd
+
+    from mlmon.sources.frame import _in_scope
+
     rows = _in_scope(frame, scope)
     if rows.empty or PARENT not in rows.columns:
         return []

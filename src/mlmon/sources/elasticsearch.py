@@ -2,12 +2,12 @@
 
 Every answer is a ``size: 0`` search; bucket requests go out together in one
 ``_msearch`` so the cluster works on them in parallel. No scripts, runtime
-fields or composite tricks: ``terms`` (categorical), ``filters`` of ``range``
-queries on the baseline bins (numeric, plus a ``(missing)`` filter, so
-buckets nest for crosses), ``stats``/``filter`` for the metric counts,
-``date_histogram``, ``histogram`` and ``percentiles``. User-supplied values
-(model, version, slice values) only ever travel as ``term`` values or
-``include`` lists, never as query syntax.
+fields or composite tricks: ``terms`` (categorical), ``range`` on the
+baseline bins with a missing-value ``filter`` beside it (numeric; both nest
+for crosses), ``stats``/``filter`` for the metric counts (the positive-class
+cells only for a metric that reads them), ``date_histogram``, ``histogram``
+and ``percentiles``. User-supplied values (model, version, slice values) only
+ever travel as ``term`` values or ``include`` lists, never as query syntax.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 from elasticsearch import Elasticsearch
 
 from mlmon.analysis.dimensions import Dimension, SliceKey
-from mlmon.analysis.metrics import Stats, Task
+from mlmon.analysis.metrics import Stats, Task, needs_positive_counts
 from mlmon.analysis.source import (
     SCORE_BINS,
     BucketRequest,
@@ -36,10 +36,10 @@ from mlmon.sources.es_query import (
     ABS_PREFIX,
     SearchPlan,
     attribution_aggs,
-    dimension_agg,
     exclude_clauses,
     group_plans,
     keep_query,
+    level_aggs,
     parse_attribution_sums,
     parse_stats,
     sample_probability,
@@ -127,8 +127,8 @@ class ElasticsearchSource:
         once for all its sub-aggregations. A group stays under
         :data:`~mlmon.sources.es_query.MERGED_BUCKETS` buckets (estimated from what each feature
         returned before), far inside the node's ``search.max_buckets``. Sampled
-        requests keep a search each, narrowed on every level, so their sample is
-        the one an unmerged request draws.
+        requests merge too: random_sampler keeps the same documents whatever the
+        query, so a merged search counts each cross on the sample a lone one draws.
         """
         if not requests:
             return []
@@ -140,9 +140,11 @@ class ElasticsearchSource:
             below = (
                 first.below
                 if len(first.dimensions) == 1
-                else {f"d{j}": plans[j].below["d"] for j in group}  # several crosses, one pass
+                else {  # several crosses, one pass: "d" (and "d~missing") of each, renamed
+                    f"d{j}{name[1:]}": agg for j in group for name, agg in plans[j].below.items()
+                }
             )
-            inner = {"d": dimension_agg(first.dimensions[0], first.kept[0], below)}
+            inner = level_aggs("d", first.dimensions[0], first.kept[0], below)
             if first.probability is not None:
                 self.sampled += 1
                 sampler = {"probability": first.probability, "seed": SAMPLER_SEED}
@@ -172,16 +174,17 @@ class ElasticsearchSource:
             for j in group:
                 dims = plans[j].dimensions
                 child = "d" if len(dims) == 1 else f"d{j}"
-                out[j] = walk_buckets(aggs["d"], dims, (), self.task, child=child) if aggs else {}
+                out[j] = walk_buckets(aggs, "d", dims, (), self.task, child=child) if aggs else {}
                 if len(dims) == 1 and plans[j].kept[0] is None:
                     self._cardinality[dims[0]] = len(out[j] or ())
         return out
 
     def _plan(self, request: BucketRequest) -> SearchPlan:
         """What one request needs: its query, sampling, and the levels below its first."""
-        below = stats_aggs(self.task, self.positive)
+        positive = self.positive if needs_positive_counts(request.metric) else None
+        below = stats_aggs(self.task, positive)
         for i in reversed(range(1, len(request.dimensions))):
-            below = {"d": dimension_agg(request.dimensions[i], request.kept(i), below)}
+            below = level_aggs("d", request.dimensions[i], request.kept(i), below)
         kept = tuple(request.kept(i) for i in range(len(request.dimensions)))
         narrowing = [
             keep_query(dimension, values)

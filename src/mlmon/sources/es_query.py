@@ -9,7 +9,7 @@ user-supplied values (model, version, slice values) only ever travel as
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,8 @@ from mlmon.baseline.profile import AttributionSums
 from mlmon.schema.document import ATTRIBUTIONS_ABS
 from mlmon.schema.pairing import SHADOW
 
+#: Suffix of the missing-value ``filter`` beside a numeric level's ``range``.
+MISSING_SIBLING = "~missing"
 #: Buckets one merged search may return: well under the node's search.max_buckets
 #: (65,536) and its 1 GB heap's circuit breaker.
 MERGED_BUCKETS = 20_000
@@ -114,10 +116,13 @@ def parse_attribution_sums(
     return out
 
 
-def dimension_agg(
-    dimension: Dimension, keep: frozenset[str] | None, inner: dict[str, Any]
+def level_aggs(
+    name: str, dimension: Dimension, keep: frozenset[str] | None, inner: dict[str, Any]
 ) -> dict[str, Any]:
-    """One level of bucketing: values of a keyword, or baseline bins of a number."""
+    """One level of bucketing, named ``name``: the values of a keyword (``terms``), or the
+    baseline bins of a number (``range``, which places each document by its doc value
+    once, where a ``filters`` of range queries ran a query per bin) and a sibling
+    ``filter`` for the rows without one. :func:`level_buckets` reads both back."""
     if dimension.kind == "categorical":
         terms: dict[str, Any] = {
             "field": dimension.field,
@@ -126,20 +131,41 @@ def dimension_agg(
         }
         if keep is not None:
             terms["include"] = sorted(keep)
-        return {"terms": terms, "aggs": inner}
-    filters: dict[str, Any] = {}
+        return {name: {"terms": terms, "aggs": inner}}
+    ranges: list[dict[str, Any]] = []
     for label, gte, lt in dimension.bin_ranges():
         if keep is not None and label not in keep:
             continue
-        bounds = {k: v for k, v in (("gte", gte), ("lt", lt)) if v is not None}
-        filters[label] = (
-            {"range": {dimension.field: bounds}}
-            if bounds
-            else {"exists": {"field": dimension.field}}
-        )
+        bounds: dict[str, Any] = {"key": label}
+        if gte is not None:
+            bounds["from"] = gte
+        if lt is not None:
+            bounds["to"] = lt
+        ranges.append(bounds)
+    out: dict[str, Any] = {}
+    if ranges:
+        out[name] = {
+            "range": {"field": dimension.field, "ranges": ranges, "keyed": True},
+            "aggs": inner,
+        }
     if keep is None or MISSING in keep:
-        filters[MISSING] = {"bool": {"must_not": [{"exists": {"field": dimension.field}}]}}
-    return {"filters": {"filters": filters}, "aggs": inner}
+        # A ``filter``, not a ``missing`` aggregation: random_sampler refuses the latter.
+        absent = {"bool": {"must_not": [{"exists": {"field": dimension.field}}]}}
+        out[name + MISSING_SIBLING] = {"filter": absent, "aggs": inner}
+    return out
+
+
+def level_buckets(aggs: dict[str, Any], name: str) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """(key, bucket) of the level :func:`level_aggs` named ``name``, missing included."""
+    level = aggs.get(name)
+    if level is not None:
+        buckets = level["buckets"]
+        yield from (
+            buckets.items() if isinstance(buckets, dict) else ((b["key"], b) for b in buckets)
+        )
+    missing = aggs.get(name + MISSING_SIBLING)
+    if missing is not None:
+        yield MISSING, missing
 
 
 def keep_query(dimension: Dimension, keep: frozenset[str]) -> dict[str, Any]:
@@ -196,26 +222,26 @@ def sample_probability(target: int | None, total: int) -> float | None:
 
 
 def walk_buckets(
-    agg: dict[str, Any],
+    aggs: dict[str, Any],
+    name: str,
     dimensions: Sequence[Dimension],
     prefix: SliceKey,
     task: Task,
     *,
     child: str = "d",
 ) -> dict[SliceKey, Stats]:
-    """Stats per slice key; ``child`` names this level's sub-aggregation (``d`` below)."""
+    """Stats per slice key from the level ``name`` of ``aggs``; ``child`` names the
+    level below it (``d`` further down)."""
     out: dict[SliceKey, Stats] = {}
     dimension = dimensions[0]
-    buckets = agg["buckets"]
-    items = buckets.items() if isinstance(buckets, dict) else ((b["key"], b) for b in buckets)
-    for key, bucket in items:
+    for key, bucket in level_buckets(aggs, name):
         if not bucket["doc_count"]:
             continue
         path = (*prefix, (dimension.name, bucket_label(key)))
         if len(dimensions) == 1:
             out[tuple(sorted(path))] = parse_stats(bucket, task)
         else:
-            out.update(walk_buckets(bucket[child], dimensions[1:], path, task))
+            out.update(walk_buckets(bucket, child, dimensions[1:], path, task))
     return out
 
 
@@ -244,10 +270,10 @@ class SearchPlan:
             and len(other.dimensions) > 1
             and self.dimensions[0] == other.dimensions[0]
             and self.kept[0] == other.kept[0]
-            # A sample is drawn from the rows a query matches: a merged (broader) query
-            # would draw other rows and estimate other leaders. Only exact counts merge.
-            and self.probability is None
-            and other.probability is None
+            # random_sampler keeps a document by a seeded walk over the segment's doc ids,
+            # whatever the query; a broader query keeps the same documents of each cross
+            # (tests/integration/test_trace.py compares a merged search with lone ones).
+            and self.probability == other.probability
             and self.query == other.query
         )
 

@@ -24,7 +24,7 @@ from mlmon.errors import ClusterError
 from mlmon.es.client import shard_failure, with_backoff
 from mlmon.schema.event import model_indices
 from mlmon.sources.elasticsearch import ANALYSIS_TIMEOUT, PERCENTS
-from mlmon.sources.es_query import dimension_agg, scope_query
+from mlmon.sources.es_query import level_aggs, level_buckets, scope_query
 from mlmon.sources.frame import _column, _in_scope, bucket_column
 
 #: The live prediction's latency as the pairing stored it, beside the shadow's own.
@@ -100,17 +100,14 @@ class ElasticsearchPairs:
             self._body({"all": {"filter": {"match_all": {}}, "aggs": PAIR_AGGS}}),
         ]
         for dimension in dimensions:
-            searches += [header, self._body({"d": dimension_agg(dimension, None, PAIR_AGGS)})]
+            searches += [header, self._body(level_aggs("d", dimension, None, PAIR_AGGS))]
         responses = with_backoff(lambda: self.client.msearch(searches=searches).body)["responses"]
         first = self._checked(responses[0])
         overall = parse_pairs(first["all"]) if first else PairCounts()
         per_dimension = []
         for dimension, response in zip(dimensions, responses[1:], strict=True):
             aggs = self._checked(response)
-            buckets = aggs["d"]["buckets"] if aggs else {}
-            items = (
-                buckets.items() if isinstance(buckets, dict) else ((b["key"], b) for b in buckets)
-            )
+            items = level_buckets(aggs, "d") if aggs else ()
             per_dimension.append(
                 {
                     ((dimension.name, key if isinstance(key, str) else str(key)),): parse_pairs(b)
