@@ -119,6 +119,8 @@ def join_pending(
         pending += len(missing)
         failed += len(outcome.failed) - len(missing) + len(marked.failed)
         errors.extend(outcome.summary() + marked.summary())
+    if joined:  # a trace right after the join reads the joined outcomes, not the old documents
+        client.indices.refresh(index=predictions, allow_no_indices=True, ignore_unavailable=True)
     return JoinResult(joined=joined, pending=pending, failed=failed, errors=tuple(errors[:10]))
 
 
