@@ -9,14 +9,7 @@ trace. A trace that fails (no events, a cluster error) marks its monitors
 ``error`` with the reason; the others are still evaluated and the summary is
 always complete.
 
-Example::
-
-    defaults: {window: now-1d..now, baseline: training}
-    monitors:
-      - {name: fraud-accuracy, model: fraud, metric: accuracy, min: 0.9, max_drop: 0.03}
-      - {name: fraud-drift, model: fraud, drift: {max_psi: 0.25}}
-      - {name: fraud-na, model: fraud, quality: {max_missing_rate: 0.05}}
-      - {name: fraud-latency, model: fraud, latency: {max_p95_ms: 120}}
+The format, with an example, is in ``mlmon check --help`` and the README.
 """
 
 from __future__ import annotations
@@ -137,19 +130,59 @@ def _parse_monitor(entry: Any, defaults: Mapping[str, Any], where: str) -> Monit
     )
 
 
-def evaluate(monitor: Monitor, report: TraceReport) -> dict[str, Any]:
+@dataclass(frozen=True)
+class MonitorResult:
+    """One monitor's outcome: ``ok``, ``breach`` (with reasons) or ``error`` (its trace failed)."""
+
+    monitor: Monitor
+    status: str
+    breaches: tuple[str, ...] = ()
+    error: MlmonError | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.monitor.name,
+            "kind": self.monitor.kind,
+            "model": self.monitor.model,
+            "version": self.monitor.version,
+            "window": self.monitor.window,
+            "baseline": self.monitor.baseline,
+            "status": self.status,
+            "breaches": list(self.breaches),
+        }
+        if self.error is not None:
+            out.update(error=str(self.error), error_type=type(self.error).__name__)
+        return out
+
+
+@dataclass(frozen=True)
+class CheckSummary:
+    """Every monitor's result, in config order, and how many traces they took."""
+
+    results: tuple[MonitorResult, ...]
+    traces: int
+
+    def named(self, status: str) -> list[str]:
+        return [r.monitor.name for r in self.results if r.status == status]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.status == "ok" for r in self.results)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "breached": self.named("breach"),
+            "errors": self.named("error"),
+            "traces": self.traces,
+            "monitors": [r.to_json() for r in self.results],
+        }
+
+
+def evaluate(monitor: Monitor, report: TraceReport) -> MonitorResult:
     """One monitor against its trace report: status ``ok`` or ``breach`` with reasons."""
     reasons = _EVALUATORS[monitor.kind](monitor.thresholds, report)
-    return {
-        "name": monitor.name,
-        "kind": monitor.kind,
-        "model": monitor.model,
-        "version": monitor.version,
-        "window": monitor.window,
-        "baseline": monitor.baseline,
-        "status": "breach" if reasons else "ok",
-        "breaches": reasons,
-    }
+    return MonitorResult(monitor, "breach" if reasons else "ok", tuple(reasons))
 
 
 def _metric(t: Mapping[str, Any], report: TraceReport) -> list[str]:
@@ -224,7 +257,7 @@ _EVALUATORS: dict[str, Callable[[Mapping[str, Any], TraceReport], list[str]]] = 
 }
 
 
-def check(monitors: list[Monitor], run_trace: Callable[[Monitor], TraceReport]) -> dict[str, Any]:
+def check(monitors: list[Monitor], run_trace: Callable[[Monitor], TraceReport]) -> CheckSummary:
     """Evaluate every monitor, one trace per distinct trace key; errors are per monitor.
 
     Any :class:`~mlmon.errors.MlmonError` of a trace (bad arguments, no events, the
@@ -240,29 +273,8 @@ def check(monitors: list[Monitor], run_trace: Callable[[Monitor], TraceReport]) 
             except MlmonError as exc:
                 reports[key] = exc
         report = reports[key]
-        if isinstance(report, Exception):
-            results.append(
-                {
-                    "name": monitor.name,
-                    "kind": monitor.kind,
-                    "model": monitor.model,
-                    "version": monitor.version,
-                    "window": monitor.window,
-                    "baseline": monitor.baseline,
-                    "status": "error",
-                    "breaches": [],
-                    "error": str(report),
-                    "error_type": type(report).__name__,
-                }
-            )
+        if isinstance(report, MlmonError):
+            results.append(MonitorResult(monitor, "error", error=report))
         else:
             results.append(evaluate(monitor, report))
-    breached = [r["name"] for r in results if r["status"] == "breach"]
-    errors = [r["name"] for r in results if r["status"] == "error"]
-    return {
-        "ok": not breached and not errors,
-        "breached": breached,
-        "errors": errors,
-        "traces": len(reports),
-        "monitors": results,
-    }
+    return CheckSummary(tuple(results), traces=len(reports))

@@ -18,7 +18,8 @@ from conftest import forget_model, run_mlmon, unique_model
 from mlmon.kibana.bundle import RULES, SAVED_OBJECTS, default_folder, saved_objects, to_ndjson
 from mlmon.kibana.queries import layer_rows
 from mlmon.kibana.spec import Dashboard, DateHistogram, Metric, Panel, Terms
-from mlmon.kibana.validate import dashboard_time_range, lens_request, parse_ndjson
+from mlmon.kibana.structure import parse_ndjson
+from mlmon.kibana.validate import dashboard_time_range, lens_request
 from mlmon.schema.event import PREDICTIONS_INDEX_PATTERN, predictions_index
 
 mlmon = run_mlmon

@@ -22,7 +22,7 @@ from mlmon.kibana.lens import lens
 from mlmon.kibana.queries import layer_aggs, layer_rows, lucene_fields
 from mlmon.kibana.rules import rule_id_in_space
 from mlmon.kibana.spec import Count, Dashboard, DateHistogram, Metric, Panel, Ratio, Terms
-from mlmon.kibana.validate import check_structure, parse_ndjson
+from mlmon.kibana.structure import check_structure, parse_ndjson
 
 
 def test_committed_files_are_what_the_source_generates():

@@ -104,11 +104,11 @@ def test_bad_config_is_one_clear_error(text, message):
 
 def test_evaluate_each_kind_against_a_report():
     results = {m.name: evaluate(m, REPORT) for m in parse_config(CONFIG)}
-    assert results["acc"]["status"] == "breach"
-    assert len(results["acc"]["breaches"]) == 2  # below min, and fell more than max_drop
-    assert results["drift"]["breaches"] == ["merchant: PSI 0.400 > max_psi 0.25"]
-    assert results["na"]["breaches"] == ["age: missing rate 0.3000 > 0.05"]  # zip not watched
-    assert results["slow"]["breaches"] == ["v2: total p95 150.0 ms > 100 ms"]
+    assert results["acc"].status == "breach"
+    assert len(results["acc"].breaches) == 2  # below min, and fell more than max_drop
+    assert results["drift"].breaches == ("merchant: PSI 0.400 > max_psi 0.25",)
+    assert results["na"].breaches == ("age: missing rate 0.3000 > 0.05",)  # zip not watched
+    assert results["slow"].breaches == ("v2: total p95 150.0 ms > 100 ms",)
 
 
 def test_check_runs_one_trace_per_key_and_reports_errors_per_monitor():
@@ -129,7 +129,7 @@ def test_check_runs_one_trace_per_key_and_reports_errors_per_monitor():
         "  - {name: d, model: down, min: 0.9}\n"
         "  - {name: b, model: fraud, drift: {max_psi: 0.5}}\n"
     )
-    summary = check(monitors, run_trace)
+    summary = check(monitors, run_trace).to_json()
     assert len(calls) == 3
     assert summary["ok"] is False
     assert summary["breached"] == [] and summary["errors"] == ["c", "d"]
@@ -138,6 +138,7 @@ def test_check_runs_one_trace_per_key_and_reports_errors_per_monitor():
     assert errored["c"]["error"].startswith("no events for model 'gone' in window 2026-11-19")
     assert errored["c"]["error_type"] == "NoEvents"
     assert errored["d"]["error_type"] == "ClusterError"
+    assert set(errored["d"]) == set(summary["monitors"][1]) | {"error", "error_type"}
 
 
 def test_a_bug_in_a_trace_is_not_hidden_as_a_monitor_error():

@@ -97,6 +97,10 @@ class AttributionSums:
         return cls(int(data["count"]), float(data["sum_abs"]), float(data["sum_squares"]))
 
 
+#: A numeric feature's summary fields, stored as they are (None where unknown).
+NUMERIC_SUMMARY = ("minimum", "maximum", "mean", "std", "bin_edges", "bin_counts")
+
+
 @dataclass(frozen=True)
 class FeatureProfile:
     name: str
@@ -130,14 +134,7 @@ class FeatureProfile:
             out["vocabulary"] = dict(sorted((self.vocabulary or {}).items()))
             out["vocabulary_complete"] = self.vocabulary_complete
         else:
-            out.update(
-                minimum=self.minimum,
-                maximum=self.maximum,
-                mean=self.mean,
-                std=self.std,
-                bin_edges=self.bin_edges,
-                bin_counts=self.bin_counts,
-            )
+            out.update({key: getattr(self, key) for key in NUMERIC_SUMMARY})
         if isinstance(self.performance, dict):
             out["performance"] = {k: v.to_dict() for k, v in sorted(self.performance.items())}
         elif isinstance(self.performance, list):
@@ -168,15 +165,21 @@ class FeatureProfile:
                 else None
             ),
             vocabulary_complete=bool(data.get("vocabulary_complete", True)),
-            minimum=data.get("minimum"),
-            maximum=data.get("maximum"),
-            mean=data.get("mean"),
-            std=data.get("std"),
-            bin_edges=data.get("bin_edges"),
-            bin_counts=data.get("bin_counts"),
+            **{key: data.get(key) for key in NUMERIC_SUMMARY},
             performance=performance,
             missing_performance=BucketPerformance(**missing_perf) if missing_perf else None,
         )
+
+
+#: A profile's optional fields that are stored as they are (None where absent).
+PROFILE_AS_STORED = (
+    "label_column",
+    "prediction_column",
+    "score_column",
+    "task",
+    "labels",
+    "performance",
+)
 
 
 @dataclass(frozen=True)
@@ -264,12 +267,7 @@ class Profile:
                 created_at=data["created_at"],
                 rows=int(data["rows"]),
                 features={n: FeatureProfile.from_dict(f) for n, f in data["features"].items()},
-                label_column=data.get("label_column"),
-                prediction_column=data.get("prediction_column"),
-                score_column=data.get("score_column"),
-                task=data.get("task"),
-                labels=data.get("labels"),
-                performance=data.get("performance"),
+                **{key: data.get(key) for key in PROFILE_AS_STORED},
                 revision=int(data.get("revision", 1)),
                 outputs={
                     n: FeatureProfile.from_dict(f) for n, f in (data.get("outputs") or {}).items()

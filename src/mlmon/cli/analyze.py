@@ -186,14 +186,14 @@ def check(config: Path) -> None:
 
     with err_console.status(f"checking {len(monitors)} monitors", spinner="dots"):
         summary = check_monitors(monitors, run_trace)
-    click.echo(json.dumps(summary, indent=2))
-    for result in summary["monitors"]:
-        if result["status"] != "ok":
-            detail = "; ".join(result["breaches"]) or result.get("error", "")
+    click.echo(json.dumps(summary.to_json(), indent=2))
+    for result in summary.results:
+        if result.status != "ok":
+            detail = "; ".join(result.breaches) or str(result.error or "")
             err_console.print(
-                f"{result['status'].upper()} {result['name']}: {detail}", markup=False
+                f"{result.status.upper()} {result.monitor.name}: {detail}", markup=False
             )
-    if not summary["ok"]:
+    if not summary.ok:
         sys.exit(1)
 
 

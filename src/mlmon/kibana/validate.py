@@ -9,7 +9,6 @@ it, answers without error and with data.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,20 +27,15 @@ from mlmon.kibana.queries import (
     lucene_fields,
 )
 from mlmon.kibana.rules import RULE_TYPE, rule_fields, rule_search, rule_values
-
-KNOWN_TYPES = {"index-pattern", "lens", "dashboard", "visualization", "search", "tag"}
-
-
-@dataclass
-class Finding:
-    """One problem, named by the object it was found in."""
-
-    object: str
-    message: str
-    empty: bool = False  # no data, as opposed to broken
-
-    def __str__(self) -> str:
-        return f"{self.object}: {self.message}"
+from mlmon.kibana.structure import (
+    Finding,
+    check_structure,
+    dashboard_controls,
+    lens_layers,
+    object_name,
+    parse_ndjson,
+    visualization_accessors,
+)
 
 
 @dataclass
@@ -68,123 +62,6 @@ class ValidationResult:
         return not self.failures
 
 
-def parse_ndjson(text: str) -> tuple[list[dict], list[Finding]]:
-    objects, findings = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as error:
-            findings.append(Finding(f"line {number}", f"not JSON ({error.msg})"))
-            continue
-        missing = [k for k in ("id", "type", "attributes", "references") if k not in obj]
-        if not isinstance(obj, dict) or missing:
-            findings.append(Finding(f"line {number}", f"saved object lacks {missing}"))
-            continue
-        objects.append(obj)
-    return objects, findings
-
-
-def _name(obj: dict) -> str:
-    return f"{obj['type']} {obj['attributes'].get('title', obj['id'])!r}"
-
-
-def _layers(obj: dict) -> dict[str, dict]:
-    return obj["attributes"]["state"]["datasourceStates"].get("formBased", {}).get("layers", {})
-
-
-def _accessors(visualization: dict) -> set[str]:
-    ids = {visualization.get("metricAccessor")}
-    ids.update(c["columnId"] for c in visualization.get("columns", []))
-    for layer in visualization.get("layers", []):
-        ids.update(layer.get("accessors", []))
-        ids.update({layer.get("xAccessor"), layer.get("splitAccessor")})
-    return {i for i in ids if i}
-
-
-def _lens_structure(obj: dict, names: set[str]) -> Iterator[str]:
-    state = obj["attributes"].get("state") or {}
-    layers = _layers(obj)
-    if not layers:
-        yield "has no form-based layer"
-    columns: dict[str, dict] = {}
-    for layer_id, layer in layers.items():
-        if f"indexpattern-datasource-layer-{layer_id}" not in names:
-            yield f"layer {layer_id} has no data view reference"
-        columns.update(layer.get("columns", {}))
-        unordered = set(layer.get("columns", {})) ^ set(layer.get("columnOrder", []))
-        if unordered:
-            yield f"columns and columnOrder disagree on {sorted(unordered)}"
-        for cid, column in layer.get("columns", {}).items():
-            for ref in column.get("references", []):
-                if ref not in layer["columns"]:
-                    yield f"column {cid} refers to missing column {ref}"
-    for accessor in _accessors(state.get("visualization", {})) - set(columns):
-        yield f"visualization shows missing column {accessor}"
-
-
-def _panel_reference_names(panel_index: str, names: set[str]) -> set[str]:
-    """The reference names a panel's ``panelRefName`` is looked up in, as Kibana's
-    dashboard does it: its own ``<panelIndex>:`` references with the prefix removed, or
-    every reference when it has none (objects saved before the prefix)."""
-    prefix = f"{panel_index}:"
-    own = {name.removeprefix(prefix) for name in names if name.startswith(prefix)}
-    return own or names
-
-
-def _dashboard_structure(obj: dict, names: set[str]) -> Iterator[str]:
-    try:
-        panels = json.loads(obj["attributes"]["panelsJSON"])
-    except (KeyError, json.JSONDecodeError):
-        yield "panelsJSON is missing or not JSON"
-        return
-    for panel in panels:
-        ref, index = panel.get("panelRefName"), panel.get("panelIndex")
-        if ref and ref not in _panel_reference_names(str(index), names):
-            yield f"panel {index} refers to missing reference {index}:{ref}"
-        grid = panel.get("gridData", {})
-        if grid.get("x", 0) + grid.get("w", 0) > 48:
-            yield f"panel {panel.get('panelIndex')} is wider than the 48-column grid"
-    for control_id in _controls(obj):
-        if f"controlGroup_{control_id}:optionsListDataView" not in names:
-            yield f"control {control_id} has no data view reference"
-
-
-def _controls(obj: dict) -> dict[str, dict]:
-    group = obj["attributes"].get("controlGroupInput") or {}
-    return json.loads(group.get("panelsJSON") or "{}")
-
-
-def check_structure(objects: list[dict]) -> list[Finding]:
-    """Types known, ids unique, references resolving, Lens columns consistent."""
-    findings: list[Finding] = []
-    present = {(o["type"], o["id"]) for o in objects}
-    seen: set[tuple[str, str]] = set()
-    for obj in objects:
-        where = _name(obj)
-        key = (obj["type"], obj["id"])
-        if obj["type"] not in KNOWN_TYPES:
-            findings.append(Finding(where, f"unknown saved-object type {obj['type']!r}"))
-        if key in seen:
-            findings.append(Finding(where, f"id {obj['id']} appears twice"))
-        seen.add(key)
-        for ref in obj["references"]:
-            if (ref.get("type"), ref.get("id")) not in present:
-                findings.append(
-                    Finding(
-                        where,
-                        f"reference {ref.get('name')} → {ref.get('type')} "
-                        f"{ref.get('id')} is not in the file",
-                    )
-                )
-        names = {ref["name"] for ref in obj["references"] if ref.get("name")}
-        check = {"lens": _lens_structure, "dashboard": _dashboard_structure}.get(obj["type"])
-        if check:
-            findings.extend(Finding(where, message) for message in check(obj, names))
-    return findings
-
-
 # --- fields --------------------------------------------------------------------
 
 
@@ -193,7 +70,7 @@ def field_uses(obj: dict) -> Iterator[tuple[str, str]]:
     if obj["type"] == "lens":
         state = obj["attributes"]["state"]
         yield from ((f, "filter") for f in lucene_fields(state.get("query", {}).get("query", "")))
-        for layer in _layers(obj).values():
+        for layer in lens_layers(obj).values():
             for column in layer["columns"].values():
                 op = column["operationType"]
                 source = column.get("sourceField")
@@ -202,7 +79,7 @@ def field_uses(obj: dict) -> Iterator[tuple[str, str]]:
                 query = (column.get("filter") or {}).get("query", "")
                 yield from ((f, "filter") for f in lucene_fields(query))
     elif obj["type"] == "dashboard":
-        for control in _controls(obj).values():
+        for control in dashboard_controls(obj).values():
             yield control["explicitInput"]["fieldName"], "control"
 
 
@@ -212,7 +89,7 @@ def check_fields(objects: list[dict], catalog: FieldCatalog) -> list[Finding]:
         for name, use in sorted(set(field_uses(obj))):
             problem = catalog.problem(name, use)
             if problem:
-                findings.append(Finding(_name(obj), f"{problem} (used by {use})"))
+                findings.append(Finding(object_name(obj), f"{problem} (used by {use})"))
     return findings
 
 
@@ -231,7 +108,7 @@ def lens_request(obj: dict, filters: list[dict]) -> tuple[str, dict]:
     state = obj["attributes"]["state"]
     query = state.get("query", {}).get("query", "")
     scoped = list(filters) + ([lucene(query)] if query else [])
-    (layer_id, layer), *_ = _layers(obj).items()
+    (layer_id, layer), *_ = lens_layers(obj).items()
     return layer_id, {
         "size": 0,
         "track_total_hits": True,
@@ -241,7 +118,7 @@ def lens_request(obj: dict, filters: list[dict]) -> tuple[str, dict]:
 
 
 def _visible(obj: dict) -> set[str]:
-    return _accessors(obj["attributes"]["state"].get("visualization", {}))
+    return visualization_accessors(obj["attributes"]["state"].get("visualization", {}))
 
 
 def dashboard_time_range(objects: list[dict]) -> tuple[str, str]:
@@ -268,7 +145,7 @@ def check_answers(
     for obj in objects:
         if obj["type"] != "lens":
             continue
-        where = _name(obj)
+        where = object_name(obj)
         view = views.get(obj["references"][0]["id"]) if obj["references"] else None
         if view is None:
             findings.append(Finding(where, "its data view is not in the file"))
@@ -286,7 +163,7 @@ def check_answers(
             findings.append(Finding(where, f"Elasticsearch refused its query: {error}"))
             continue
         total = answer["hits"]["total"]["value"]
-        layer = _layers(obj)[layer_id]
+        layer = lens_layers(obj)[layer_id]
         rows = layer_rows(layer, answer.get("aggregations", {}), total)
         shown = _visible(obj) - {c for c, col in layer["columns"].items() if col.get("isBucketed")}
         filled = [r for r in rows if any(r.get(c) is not None for c in shown)]
@@ -303,7 +180,7 @@ def check_answers(
         if view is None:
             continue
         filters = _scope_filters(*time_range, view["timeFieldName"], model)
-        for control in _controls(obj).values():
+        for control in dashboard_controls(obj).values():
             name = control["explicitInput"]["fieldName"]
             body = {
                 "size": 0,
@@ -315,11 +192,11 @@ def check_answers(
             except ClusterUnavailable:
                 raise
             except ClusterError as error:
-                findings.append(Finding(_name(obj), f"control on {name} fails: {error}"))
+                findings.append(Finding(object_name(obj), f"control on {name} fails: {error}"))
                 continue
             if not buckets:
                 findings.append(
-                    Finding(_name(obj), f"control on {name} offers no options", empty=True)
+                    Finding(object_name(obj), f"control on {name} offers no options", empty=True)
                 )
     return findings, answers
 
@@ -330,7 +207,7 @@ def leaf_count(objects: Iterable[dict]) -> int:
         len(leaf_columns(layer["columns"]))
         for obj in objects
         if obj["type"] == "lens"
-        for layer in _layers(obj).values()
+        for layer in lens_layers(obj).values()
     )
 
 

@@ -23,13 +23,12 @@ import pandas as pd
 from mlmon.errors import UsageError
 from mlmon.simulate import scenarios as sc
 from mlmon.simulate.model import _matrix
-from mlmon.simulate.world import CATEGORICAL, FEATURES, draw, label, merchants
+from mlmon.simulate.world import CATEGORICAL, FEATURES, draw, label, training_history
 
 #: Training-file columns of the contributions: ``attr_<feature>``.
 ATTRIBUTION_PREFIX = "attr_"
 NEW_ACCOUNT_SHARE = 0.35
 NEW_ACCOUNT_MAX_DAYS = 14
-TRAINING_ROWS = 20_000
 NUMERIC = tuple(f for f in FEATURES if f not in CATEGORICAL)
 
 
@@ -93,11 +92,9 @@ def attribution_traffic(
     """The scenario's Traffic; ``finish``/``truth`` are run.py's helpers (as chain's)."""
     from mlmon.simulate.run import Traffic, _clock, _window
 
-    shops = merchants(seed)
-    rng = np.random.default_rng([seed, 6])
-    history = draw(rng, TRAINING_ROWS, shops)
-    history_labels = label(rng, history)
-    cut = int(TRAINING_ROWS * 0.75)
+    past = training_history(seed, stream=6)
+    shops, rng, history, history_labels = past.shops, past.rng, past.frame, past.labels
+    cut = past.train_rows
     fitted = train_attributing(history.iloc[:cut], history_labels[:cut], seed=seed)
     reference = history.iloc[cut:].copy()
     reference["is_fraud"] = history_labels[cut:]

@@ -19,13 +19,12 @@ import numpy as np
 
 from mlmon.simulate import scenarios as sc
 from mlmon.simulate.model import train
-from mlmon.simulate.world import draw, label, merchants
+from mlmon.simulate.world import draw, label, training_history
 
 SCORE_SHIFT = 0.3
 DOWNSTREAM_CATEGORICAL = ("device_type",)
 DOWNSTREAM_NUMERIC = ("upstream_score", "amount", "hour")
 DOWNSTREAM_FEATURES = (*DOWNSTREAM_CATEGORICAL, *DOWNSTREAM_NUMERIC)
-TRAINING_ROWS = 20_000
 
 
 def upstream_name(model: str) -> str:
@@ -40,11 +39,9 @@ def chain_traffic(
     """(downstream Traffic with ``upstream`` set): ``finish``/``truth`` are run.py's helpers."""
     from mlmon.simulate.run import Traffic, _clock, _window
 
-    shops = merchants(seed)
-    rng = np.random.default_rng([seed, 3])
-    history = draw(rng, TRAINING_ROWS, shops)
-    labels = label(rng, history)
-    cut = int(TRAINING_ROWS * 0.75)
+    past = training_history(seed, stream=3)
+    shops, rng, history, labels = past.shops, past.rng, past.frame, past.labels
+    cut = past.train_rows
     upstream = train(history.iloc[:cut], labels[:cut], seed=seed)
     history["predicted"], history["score"] = upstream.predict(history)
     history["upstream_score"] = history["score"]

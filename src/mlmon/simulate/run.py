@@ -24,7 +24,7 @@ from mlmon.simulate.world import (
     ZIPS,
     draw,
     label,
-    merchants,
+    training_history,
 )
 
 REGIONS = {
@@ -82,11 +82,9 @@ def build_traffic(
         )
     if scenario.domain != "fraud":
         return _domain_traffic(scenario, events=events, days=days, seed=seed, end=end, model=model)
-    shops = merchants(seed)
-    rng = np.random.default_rng([seed, 2])
-    history = draw(rng, TRAINING_ROWS, shops)
-    history_labels = label(rng, history)
-    cut = int(TRAINING_ROWS * 0.75)
+    past = training_history(seed, stream=2, rows=TRAINING_ROWS)
+    shops, rng, history, history_labels = past.shops, past.rng, past.frame, past.labels
+    cut = past.train_rows
     models = {"v1": train(history.iloc[:cut], history_labels[:cut], seed=seed)}
     if scenario.canary:
         models["v2"] = train(history.iloc[:cut], history_labels[:cut], seed=seed, iterations=400)

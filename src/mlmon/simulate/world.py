@@ -117,3 +117,24 @@ def fraud_probability(frame: pd.DataFrame) -> np.ndarray:
 
 def label(rng: np.random.Generator, frame: pd.DataFrame) -> np.ndarray:
     return np.where(rng.random(len(frame)) < fraud_probability(frame), "fraud", "legit")
+
+
+@dataclass(frozen=True)
+class History:
+    """A model's training history: its merchants, the random stream that drew it (and
+    goes on to draw the traffic), the rows with their labels, and how many train it
+    (the rest is the reference)."""
+
+    shops: Merchants
+    rng: np.random.Generator
+    frame: pd.DataFrame
+    labels: np.ndarray
+    train_rows: int
+
+
+def training_history(seed: int, stream: int, rows: int = 20_000) -> History:
+    """``rows`` labelled transactions, 75 % to train on; ``stream`` keeps scenarios' draws apart."""
+    shops = merchants(seed)
+    rng = np.random.default_rng([seed, stream])
+    frame = draw(rng, rows, shops)
+    return History(shops, rng, frame, label(rng, frame), int(rows * 0.75))
