@@ -119,10 +119,10 @@ def alternatives(client, sizes: list[int], peers_python: str | None, say=print) 
 
 
 def slice_search(client, sizes: list[int], say=print) -> list[dict]:
+    from mlmon._trace_request import TraceRequest
+    from mlmon._trace_request import run as trace_run
     from mlmon.analysis.result import to_json
     from mlmon.analysis.trace import TraceSettings
-    from mlmon.trace_request import TraceRequest
-    from mlmon.trace_request import run as trace_run
 
     rows = []
     for n in sizes:

@@ -22,13 +22,13 @@ import pandas as pd
 
 from bench.carloan_nannyml import FEATURES  # stdlib-only at import: one list for both
 from bench.scenarios import forget
+from mlmon._ingest import ingest_file
+from mlmon._trace_request import TraceRequest, run
 from mlmon.analysis.cbpe import METRICS
 from mlmon.analysis.drift import MATERIAL_PSI
 from mlmon.baseline.build import build_profile
 from mlmon.baseline.store import save_profile
-from mlmon.ingest import ingest_file
 from mlmon.schema.event import SCHEMA_VERSION
-from mlmon.trace_request import TraceRequest, run
 
 
 def iso(stamp: str, *, plus_ms: int = 0) -> str:

@@ -48,10 +48,10 @@ def register_profile(client, model: str, features: int = 20) -> None:
 def ensure(client, n: int, say=print, features: int = 20) -> dict:
     """Make sure the model of N events × ``features`` holds exactly N events; return
     whether and how long loading took."""
+    from mlmon._tagging import compile_rules, tag_event
     from mlmon.baseline.store import load_profile
     from mlmon.es.writer import write_events
     from mlmon.schema.document import normalize_event
-    from mlmon.tagging import compile_rules, tag_event
 
     model = model_name(n, features)
     register_profile(client, model, features)

@@ -31,15 +31,15 @@ def _drop(client, model: str) -> None:
 
 
 def _rules():
-    from mlmon.tagging import compile_rules
+    from mlmon._tagging import compile_rules
 
     return compile_rules(profile(MODEL_MLMON, 5000))
 
 
 def _mlmon_path(client, raws: list[dict], rules) -> float:
+    from mlmon._tagging import tag_event
     from mlmon.es.writer import write_events
     from mlmon.schema.document import normalize_event
-    from mlmon.tagging import tag_event
 
     start = time.perf_counter()
     docs = (tag_event(normalize_event(raw), rules) for raw in raws)
@@ -69,8 +69,8 @@ def _plain_bulk(client, raws: list[dict]) -> float:
 
 
 def run(client, n: int = 100_000, repeats: int = 3) -> dict:
+    from mlmon._tagging import tag_event
     from mlmon.schema.document import normalize_event
-    from mlmon.tagging import tag_event
 
     raws = list(raw_events(next(chunks(n, size=n, seed=3)).frame, MODEL_MLMON))
     plain_raws = [{**r, "model": {**r["model"], "name": MODEL_PLAIN}} for r in raws]

@@ -31,13 +31,13 @@ def _best(call, per: int) -> float:
 
 
 def pieces(n: int = 5000) -> list[tuple[str, float]]:
-    from mlmon.prepare import tag_all
+    from mlmon._prepare import tag_all
+    from mlmon._tagging import RulesCache
     from mlmon.schema.event import normalize_features
     from mlmon.sdk._fastpath import PredictionDocs
     from mlmon.sdk._fluentd import FluentdSink
     from mlmon.sdk._stdout import StdoutSink
     from mlmon.sdk.processors import new_id
-    from mlmon.tagging import RulesCache
 
     events = hot_path._events(n)
     rules = RulesCache(profile=hot_path._profile())

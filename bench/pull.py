@@ -45,9 +45,9 @@ def pull(client, index: str, out: Path, page: int = 10_000) -> int:
 
 def main() -> None:
     from bench.dataset import WINDOW, model_name, pattern
+    from mlmon._trace_request import TraceRequest
+    from mlmon._trace_request import run as trace_run
     from mlmon.es.client import connect
-    from mlmon.trace_request import TraceRequest
-    from mlmon.trace_request import run as trace_run
 
     n, out = int(sys.argv[1]), Path(sys.argv[2])
     client = connect()

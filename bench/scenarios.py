@@ -37,9 +37,9 @@ SCENARIOS = (
 
 def load(client, scenario: str, folder: Path, *, events: int, seed: int) -> tuple[str, Path, dict]:
     """Simulate ``scenario`` under a fresh model name: (name, events file, truth)."""
+    from mlmon._ingest import ingest_file
     from mlmon.baseline import build_profile, read_table
     from mlmon.baseline.store import save_profile
-    from mlmon.ingest import ingest_file
     from mlmon.simulate.emit import emit, write_reference
     from mlmon.simulate.run import build_traffic
 
@@ -83,8 +83,8 @@ def forget(client, name: str) -> None:
 
 
 def trace(client, name: str, events: Path | None) -> dict[str, Any]:
+    from mlmon._trace_request import TraceRequest, run
     from mlmon.analysis.result import to_json
-    from mlmon.trace_request import TraceRequest, run
 
     request = TraceRequest(model=name, window=WINDOW, baseline="training", events=events)
     return to_json(run(request, client_factory=lambda: client))

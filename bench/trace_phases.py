@@ -54,7 +54,7 @@ def _trace(client, n: int, src: Path, out: Path) -> tuple[float, int, dict]:
 
 
 def _phases(client, n: int) -> list[tuple[str, float]]:
-    from mlmon.trace_request import TraceRequest, run
+    from mlmon._trace_request import TraceRequest, run
 
     client.indices.clear_cache(index=dataset.pattern(n), query=True, request=True)
     marks: list[tuple[str, float]] = [("resolve", time.perf_counter())]

@@ -32,8 +32,8 @@ class Call:
 
 
 def trace_calls(n: int, features: int = 20) -> tuple[float, list[Call]]:
+    from mlmon._trace_request import TraceRequest, run
     from mlmon.es.client import connect
-    from mlmon.trace_request import TraceRequest, run
 
     client = connect()
     calls: list[Call] = []

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from conftest import forget_model, run_mlmon, same_report, unique_model
-from mlmon.ingest import ingest_file
+from mlmon._ingest import ingest_file
 from mlmon.schema.event import model_indices
 from mlmon.simulate.emit import emit, write_reference
 from mlmon.simulate.run import build_traffic

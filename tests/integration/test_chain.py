@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import forget_model, register_training, run_mlmon, unique_model
-from mlmon.ingest import ingest_file
+from mlmon._ingest import ingest_file
 from mlmon.simulate.emit import emit
 from mlmon.simulate.run import build_traffic
 

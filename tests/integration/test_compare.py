@@ -18,10 +18,10 @@ import orjson
 import pytest
 
 from conftest import forget_model, leaves, register_training, run_mlmon, unique_model
+from mlmon._ingest import ingest_file
 from mlmon.es.join import join_pending
 from mlmon.es.pair import pair_pending
 from mlmon.es.writer import write_events
-from mlmon.ingest import ingest_file
 from mlmon.schema.document import normalize_event
 from mlmon.simulate.emit import emit
 from mlmon.simulate.run import build_traffic

@@ -16,13 +16,13 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import forget_model, run_mlmon, unique_model
+from mlmon._ingest import ingest_file
+from mlmon._trace_request import TraceRequest, run
 from mlmon.analysis.cbpe import METRICS
 from mlmon.analysis.result import to_json
 from mlmon.baseline.store import load_profile
-from mlmon.ingest import ingest_file
 from mlmon.simulate.emit import emit, write_reference
 from mlmon.simulate.run import build_traffic
-from mlmon.trace_request import TraceRequest, run
 
 END = datetime(2026, 11, 20, tzinfo=timezone.utc)
 WINDOW = "2026-11-13T00:00:00Z..2026-11-20T00:00:00Z"

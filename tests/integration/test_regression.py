@@ -15,10 +15,10 @@ from sklearn.metrics import mean_absolute_error, mean_absolute_percentage_error,
 
 from conftest import run_mlmon, same_report
 from mlmon import PredictionLogger
+from mlmon._ingest import ingest_file
 from mlmon.analysis.dimensions import Dimension
 from mlmon.analysis.metrics import metric_value
 from mlmon.analysis.source import BucketRequest, Scope
-from mlmon.ingest import ingest_file
 from mlmon.schema.event import model_indices
 from mlmon.sources.elasticsearch import ElasticsearchSource
 

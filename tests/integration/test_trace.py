@@ -179,7 +179,7 @@ def test_check_exits_1_on_breach_with_a_json_summary(scenario_models, folder):
 
 
 def test_elasticsearch_and_pandas_give_the_same_report(es, folder):
-    from mlmon.ingest import ingest_file
+    from mlmon._ingest import ingest_file
 
     name = load_scenario(es, "fraud-incident", folder, sink="stdout")
     try:
@@ -268,9 +268,9 @@ def test_sampled_crosses_on_elasticsearch_find_the_same_incident(es, scenario_mo
     """random_sampler estimates the crosses, the leaders are recounted exactly: same answer."""
     from dataclasses import replace
 
+    from mlmon._trace_request import TraceRequest
+    from mlmon._trace_request import run as trace_run
     from mlmon.analysis.trace import TraceSettings
-    from mlmon.trace_request import TraceRequest
-    from mlmon.trace_request import run as trace_run
 
     name = scenario_models["fraud-incident"]
     settings = TraceSettings()

@@ -62,7 +62,7 @@ def events(tmp_path_factory):
     [("v2", "v1", "paired"), ("v1", "v2", "population")],
 )
 def test_compare_json_has_the_documented_keys(events, candidate, against, mode):
-    from mlmon.compare_request import CompareRequest, run
+    from mlmon._compare_request import CompareRequest, run
 
     window = "2026-11-23T12:00Z..2026-11-25T12:00Z"  # the simulated traffic's two days
     request = CompareRequest(

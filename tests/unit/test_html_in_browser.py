@@ -19,9 +19,9 @@ import pytest
 from test_window_and_report import NOW
 
 from browser import OUTPUT, measure, screenshot
+from mlmon._trace_request import TraceRequest, run
 from mlmon.report import content
 from mlmon.report.render import render
-from mlmon.trace_request import TraceRequest, run
 
 WINDOW = "2026-11-23T12:00Z..2026-11-25T12:00Z"
 BASELINE = "window:2026-11-21T12:00Z..2026-11-22T12:00Z"

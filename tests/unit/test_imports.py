@@ -45,8 +45,8 @@ CORE = {
     "mlmon.schema.document": frozenset(),
     "mlmon.baseline": frozenset(),
     "mlmon.baseline.profile": frozenset(),
-    "mlmon.tagging": frozenset(),
-    "mlmon.prepare": frozenset(),
+    "mlmon._tagging": frozenset(),
+    "mlmon._prepare": frozenset(),
     "mlmon.sdk": frozenset(),
     "mlmon.sdk.processors": frozenset(),
     "mlmon.testing": frozenset(),
@@ -135,7 +135,7 @@ def test_a_trace_loads_scipy_special_not_scipy_stats():
     pandas most of another on the Elasticsearch path, which needs no frame."""
     watched = frozenset({"scipy.special", "scipy.stats", "pandas", "pyarrow.parquet"})
     loaded = loaded_after(
-        "import mlmon.trace_request, mlmon.analysis.trace, mlmon.sources.elasticsearch\n"
+        "import mlmon._trace_request, mlmon.analysis.trace, mlmon.sources.elasticsearch\n"
         "import mlmon.sources.chain, mlmon.baseline.store, mlmon.report.render, mlmon.cli",
         watched,
     )

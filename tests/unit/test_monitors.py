@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from mlmon._monitors import check, evaluate, parse_config
 from mlmon.analysis.drift import Distribution, DriftFinding
 from mlmon.analysis.quality import QualityFinding
 from mlmon.analysis.result import BaselineInfo, Latency, Overall, TraceReport
 from mlmon.analysis.window import Window
 from mlmon.errors import ClusterError, NoEvents, UsageError
-from mlmon.monitors import check, evaluate, parse_config
 
 CONFIG = """
 defaults: {window: now-1d..now, baseline: training}

@@ -7,12 +7,12 @@ import json
 import pandas as pd
 import pytest
 
+from mlmon._prepare import needs_tagging, prepare_event, tag_if_needed
+from mlmon._tagging import RulesCache, compile_rules, tag_event
 from mlmon.baseline import Profile, build_profile, read_profile_file
 from mlmon.errors import ClusterUnavailable, InvalidEventError, ProfileError
-from mlmon.prepare import needs_tagging, prepare_event, tag_if_needed
 from mlmon.schema.document import normalize_label
 from mlmon.schema.event import as_keyword
-from mlmon.tagging import RulesCache, compile_rules, tag_event
 
 PROFILE = build_profile(
     pd.DataFrame({"merchant": ["a", "b"] * 5, "zip": [94107, 10001] * 5, "amount": [1.0, 9.0] * 5}),

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mlmon._tagging import compile_rules, tag_event
 from mlmon.baseline import build_profile
 from mlmon.errors import InvalidEventError
 from mlmon.schema.document import normalize_event
 from mlmon.schema.event import MAX_FEATURES, MAX_STRING_LENGTH
-from mlmon.tagging import compile_rules, tag_event
 
 scalars = st.one_of(
     st.none(),

@@ -311,7 +311,7 @@ def events(tmp_path_factory):
 def test_json_key_tree_is_the_documented_one_plus_known_extras(
     events, baseline, version, actuals, tmp_path
 ):
-    from mlmon.trace_request import TraceRequest, run
+    from mlmon._trace_request import TraceRequest, run
 
     if not actuals:  # the same predictions, actuals withheld: CBPE's keys appear
         withheld = tmp_path / "predictions.jsonl"
@@ -346,9 +346,9 @@ def test_a_model_with_attributions_adds_only_the_documented_importance_keys(tmp_
     """The attribution-shift scenario (LightGBM contributions), window against window."""
     from test_window_and_report import NOW
 
+    from mlmon._trace_request import TraceRequest, run
     from mlmon.simulate.emit import emit
     from mlmon.simulate.run import build_traffic
-    from mlmon.trace_request import TraceRequest, run
 
     traffic = build_traffic("attribution-shift", events=4000, days=4, seed=3, end=NOW)
     events = tmp_path / "events.jsonl"

@@ -9,8 +9,8 @@ import pandas as pd
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from mlmon._tagging import _judge, _suspects, compile_rules, tag_event, tag_events
 from mlmon.baseline import build_profile
-from mlmon.tagging import _judge, _suspects, compile_rules, tag_event, tag_events
 
 PROFILE = build_profile(
     pd.DataFrame(

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from mlmon._trace_request import TraceRequest, run
 from mlmon.analysis.window import auto_interval, parse_baseline, parse_window
 from mlmon.errors import UsageError
 from mlmon.report.render import render
-from mlmon.trace_request import TraceRequest, run
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 

@@ -5,7 +5,7 @@ window and its baseline) through the three steps and returns the whole
 :class:`~mlmon.analysis.result.TraceReport`, built here and nowhere else.
 Every number comes from the sources' aggregate answers, so Elasticsearch and
 pandas give the same report. Pure: the sources are the only I/O, and the
-caller (:mod:`mlmon.trace_request`) chose them.
+caller (:mod:`mlmon._trace_request`) chose them.
 """
 
 from __future__ import annotations

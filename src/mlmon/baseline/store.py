@@ -12,12 +12,12 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
+from mlmon._tagging import ProfileLoader
 from mlmon.baseline.profile import Profile
 from mlmon.errors import ClusterNotFound
 from mlmon.es.client import connect
 from mlmon.es.settings import ConnectionSettings
 from mlmon.schema.event import PROFILES_INDEX, format_timestamp
-from mlmon.tagging import ProfileLoader
 
 
 def profile_doc_id(model: str, version: str, name: str) -> str:
@@ -73,7 +73,7 @@ def load_profile(
 
 
 def profile_loader(client: Elasticsearch, *, name: str | None = None) -> ProfileLoader:
-    """:func:`load_profile` on ``client`` as a :class:`~mlmon.tagging.RulesCache` loader."""
+    """:func:`load_profile` on ``client`` as a :class:`~mlmon._tagging.RulesCache` loader."""
     return lambda model, version: load_profile(client, model=model, version=version, name=name)
 
 

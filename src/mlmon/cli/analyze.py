@@ -103,9 +103,9 @@ def trace(
     """
     from dataclasses import replace
 
+    from mlmon._trace_request import TraceRequest, run
     from mlmon.analysis.trace import TraceSettings
     from mlmon.report.render import render, render_text
-    from mlmon.trace_request import TraceRequest, run
 
     defaults = TraceSettings()
     settings = replace(
@@ -162,9 +162,9 @@ def check(config: Path) -> None:
     quality: max_missing_rate, max_unseen_rate, max_out_of_range_rate.
     latency: max_p50_ms, max_p95_ms, max_p99_ms (measure: total by default).
     """
-    from mlmon.monitors import check as check_monitors
-    from mlmon.monitors import parse_config
-    from mlmon.trace_request import TraceRequest, run
+    from mlmon._monitors import check as check_monitors
+    from mlmon._monitors import parse_config
+    from mlmon._trace_request import TraceRequest, run
 
     monitors = parse_config(config.read_text(encoding="utf-8"), source=str(config))
     clients: list = []
@@ -228,7 +228,7 @@ def demo(events: int, out: Path, model: str) -> None:
     an NA spike, a slow canary, late actuals) and shows what Elasticsearch
     holds. Re-running is safe: the demo model's own indices are replaced.
     """
-    from mlmon.demo import run_demo
+    from mlmon._demo import run_demo
 
     out.mkdir(parents=True, exist_ok=True)
     run_demo(console, events=events, out=out, model=model)

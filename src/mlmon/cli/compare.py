@@ -64,8 +64,8 @@ def compare(
       mlmon compare --model fraud --candidate v2 --against v1 --format json
       mlmon compare --model fraud --candidate v2 --against v1 --events events.jsonl --window 7d
     """
+    from mlmon._compare_request import CompareRequest, run
     from mlmon.analysis.compare import CompareSettings
-    from mlmon.compare_request import CompareRequest, run
     from mlmon.report.compare import print_text, render
 
     request = CompareRequest(

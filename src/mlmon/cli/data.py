@@ -62,7 +62,7 @@ def ingest(file: Path, profile_name: str | None) -> None:
     file are joined to their predictions at the end. Exits 1 if any line
     could not be indexed.
     """
-    from mlmon.ingest import ingest_file
+    from mlmon._ingest import ingest_file
 
     client = cluster_client(install_templates=True)
     with progress_bar(columns=(DownloadColumn(),)) as progress:
@@ -97,7 +97,7 @@ def tag(model: str, since: str | None, profile_name: str | None) -> None:
     Uses bulk partial updates of the quality block, with the same tagging
     function as the SDK and `mlmon ingest`.
     """
-    from mlmon.ingest import tag_untagged
+    from mlmon._ingest import tag_untagged
 
     result = tag_untagged(cluster_client(), model=model, since=since, profile_name=profile_name)
     console.print(

@@ -16,7 +16,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
-from mlmon.resources import pipelines_dir
+from mlmon._resources import pipelines_dir
 
 #: user → (environment variable with its password, role)
 USERS = {

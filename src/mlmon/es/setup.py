@@ -13,10 +13,10 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
+from mlmon._resources import pipelines_dir
 from mlmon.errors import ClusterNotFound, ClusterUnavailable
 from mlmon.es.capabilities import NodeInfo, check_node
 from mlmon.es.retention import is_daily
-from mlmon.resources import pipelines_dir
 
 
 @dataclass(frozen=True)

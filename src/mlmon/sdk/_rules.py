@@ -8,8 +8,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from mlmon._tagging import RulesCache
 from mlmon.sdk._stats import Counters
-from mlmon.tagging import RulesCache
 
 if TYPE_CHECKING:
     from mlmon.es.settings import ConnectionSettings

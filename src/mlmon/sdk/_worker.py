@@ -18,11 +18,11 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from mlmon.prepare import tag_all
+from mlmon._prepare import tag_all
+from mlmon._tagging import RulesCache
 from mlmon.sdk._handoff import WIDTH, Handoff
 from mlmon.sdk._stats import Counters, DropWarning
 from mlmon.sdk.sinks import SendReport, Sink, SinkError
-from mlmon.tagging import RulesCache
 
 if TYPE_CHECKING:
     from mlmon.sdk._spool import Spool

@@ -1,7 +1,7 @@
 """A file of events as a :class:`~mlmon.analysis.source.Source`: the pandas backend.
 
 It reads JSON lines (SDK events: predictions and actuals, in any order),
-prepares them as ingest does (:func:`~mlmon.prepare.prepare_event`: validate,
+prepares them as ingest does (:func:`~mlmon._prepare.prepare_event`: validate,
 normalise, tag untagged predictions against the profile), joins actuals with
 the same :func:`~mlmon.es.join.prediction_update`, and then answers every
 question the Elasticsearch source answers with group-bys. It is the
@@ -23,6 +23,8 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from mlmon._prepare import prepare_event
+from mlmon._tagging import RulesCache
 from mlmon.analysis.dimensions import MISSING, Dimension, SliceKey, bucket_label
 from mlmon.analysis.metrics import Stats, Task
 from mlmon.analysis.source import (
@@ -38,11 +40,9 @@ from mlmon.baseline.build import quantile_edges
 from mlmon.baseline.profile import AttributionSums, Profile
 from mlmon.errors import InvalidEventError, UsageError
 from mlmon.es.join import prediction_update
-from mlmon.prepare import prepare_event
 from mlmon.schema.document import ATTRIBUTIONS_ABS
 from mlmon.schema.event import format_timestamp
 from mlmon.schema.pairing import SHADOW, shadow_of, shadow_update
-from mlmon.tagging import RulesCache
 
 PERCENTS = (50, 95, 99)
 ABS_PREFIX = f"{ATTRIBUTIONS_ABS}."

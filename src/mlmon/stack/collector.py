@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlmon.resources import pipelines_dir
+from mlmon._resources import pipelines_dir
 from mlmon.stack.distribution import StackError
 from mlmon.stack.node import default_stack_dir
 

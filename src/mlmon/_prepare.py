@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from mlmon._tagging import RulesCache, tag_events
 from mlmon.schema.document import normalize_event
-from mlmon.tagging import RulesCache, tag_events
 
 #: What :func:`tag_if_needed` did: tagged it, found no profile for it, or left
 #: it as it came (an actual, or a prediction tagged upstream or earlier).
@@ -32,7 +32,7 @@ def tag_if_needed(doc: dict[str, Any], rules: RulesCache | None) -> Tagging:
 
 def tag_all(docs: list[dict[str, Any]], rules: RulesCache | None) -> list[Tagging]:
     """:func:`tag_if_needed` for each of ``docs``, a batch per model version at a time
-    (:func:`~mlmon.tagging.tag_events`); what tagging did to each, in order."""
+    (:func:`~mlmon._tagging.tag_events`); what tagging did to each, in order."""
     outcomes: list[Tagging] = ["kept"] * len(docs)
     versions: dict[tuple[str, str | None], list[int]] = {}
     for i, doc in enumerate(docs):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlmon._trace_request import _dimensions
 from mlmon.analysis import compare as cmp
 from mlmon.analysis.compare_result import CompareReport, PairCounts, RequestCounts
 from mlmon.analysis.dimensions import Dimension
@@ -22,7 +23,6 @@ from mlmon.analysis.source import BucketRequest, Scope, Source
 from mlmon.analysis.window import Window, parse_window
 from mlmon.baseline.profile import Profile
 from mlmon.errors import UsageError
-from mlmon.trace_request import _dimensions
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from mlmon import stack
+from mlmon._trace_request import TraceRequest
+from mlmon._trace_request import run as trace_run
 from mlmon.baseline import build_profile, read_table
 from mlmon.baseline.store import save_profile
 from mlmon.es.client import connect
@@ -32,8 +34,6 @@ from mlmon.report.render import render, render_text
 from mlmon.schema.event import format_timestamp, model_indices
 from mlmon.simulate.emit import emit, write_reference
 from mlmon.simulate.run import build_traffic, default_end
-from mlmon.trace_request import TraceRequest
-from mlmon.trace_request import run as trace_run
 
 MODEL = "fraud-demo"
 

@@ -1,7 +1,7 @@
 """Events without the SDK: ``mlmon ingest`` (JSON lines) and ``mlmon tag`` (late tagging).
 
-Both use the same pieces as the SDK: :mod:`mlmon.prepare` (normalise, decide,
-tag), :class:`mlmon.tagging.RulesCache` and :func:`mlmon.es.writer.write_events`,
+Both use the same pieces as the SDK: :mod:`mlmon._prepare` (normalise, decide,
+tag), :class:`mlmon._tagging.RulesCache` and :func:`mlmon.es.writer.write_events`,
 so the documents are the same whichever path they took. Nothing is dropped silently:
 a line that cannot be parsed or validated goes to the dead-letter index with
 its line number and reason.
@@ -17,15 +17,15 @@ from typing import Any
 import orjson
 from elasticsearch import Elasticsearch
 
+from mlmon._prepare import prepare_event, tag_if_needed
+from mlmon._tagging import RulesCache
 from mlmon.baseline.store import profile_loader
 from mlmon.errors import InvalidEventError, UsageError
 from mlmon.es.bulk import Operation, execute
 from mlmon.es.join import join_pending
 from mlmon.es.paging import pages
 from mlmon.es.writer import WriteResult, deadletter_operation, write_deadletters, write_events
-from mlmon.prepare import prepare_event, tag_if_needed
 from mlmon.schema.event import model_indices, normalize_timestamp
-from mlmon.tagging import RulesCache
 
 Progress = Callable[[int], None]
 

@@ -2,7 +2,7 @@
 
 Used by the SDK (in its background thread, off the hot path), by
 ``mlmon ingest``, ``mlmon tag`` and the file source, all through
-:mod:`mlmon.prepare`, so an event gets the same tags whichever way it
+:mod:`mlmon._prepare`, so an event gets the same tags whichever way it
 arrives. Pure; rules are compiled once per profile and held by the one
 :class:`RulesCache`.
 
