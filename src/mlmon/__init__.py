@@ -3,6 +3,11 @@
 The SDK is one import away (``from mlmon import PredictionLogger``); the
 CLI is ``mlmon``. Importing mlmon has no side effects and loads nothing heavy:
 no pandas, numpy, pyarrow, scipy or Elasticsearch client (tests/unit/test_imports.py).
+
+The public API is this package, :mod:`mlmon.sdk` (with its ``processors`` and
+``sinks``), :mod:`mlmon.errors` and :mod:`mlmon.testing`. Every other module is
+mlmon's own (``_name`` modules, and packages whose docstring says "Internal"),
+free to change between releases.
 """
 
 import typing

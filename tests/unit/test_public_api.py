@@ -78,3 +78,37 @@ def test_version_comes_from_the_package_metadata_written_once():
 def test_the_testing_modules_example_runs():
     result = doctest.testmod(mlmon.testing, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 5 and result.failed == 0
+
+
+PUBLIC_MODULES = (
+    "mlmon",
+    "mlmon.errors",
+    "mlmon.sdk",
+    "mlmon.sdk.processors",
+    "mlmon.sdk.sinks",
+    "mlmon.testing",
+)
+
+
+def test_every_other_module_is_private_or_in_a_package_marked_internal():
+    """A module a user could mistake for API either starts with ``_`` or lives in a
+    package whose docstring says it is internal."""
+    import pkgutil
+
+    for found in pkgutil.walk_packages(mlmon.__path__, prefix="mlmon."):
+        name = found.name
+        if name in PUBLIC_MODULES or name == "mlmon.__main__":
+            continue
+        parts = name.split(".")
+        if any(part.startswith("_") for part in parts[1:]):
+            continue
+        package = __import__(".".join(parts[:2]), fromlist=["_"])
+        assert "Internal to mlmon" in (package.__doc__ or ""), name
+
+
+def test_the_readme_imports_only_the_public_modules():
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    imported = set()
+    for block in re.findall(r"```python\n(.*?)```", readme, flags=re.S):
+        imported.update(re.findall(r"^\s*(?:from|import) (mlmon[\w.]*)", block, flags=re.M))
+    assert imported and imported <= set(PUBLIC_MODULES), imported

@@ -3,6 +3,9 @@
 The values (:class:`Profile` and its parts) need only the standard library;
 ``build_profile`` and ``read_table`` need pandas and pyarrow, so they are
 imported on first use: ``from mlmon.baseline import Profile`` stays light.
+
+Internal to mlmon: no compatibility promise between releases. The public API is
+``mlmon``, ``mlmon.sdk`` (and its processors, sinks), ``mlmon.errors``, ``mlmon.testing``.
 """
 
 from __future__ import annotations

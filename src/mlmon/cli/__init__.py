@@ -5,6 +5,9 @@ holds :func:`main`, the one place that prints an error. Every error mlmon
 knows about derives from :class:`mlmon.errors.MlmonError`: it becomes one
 line on stderr and the exit code its type carries. Anything else is a bug
 and keeps its traceback.
+
+Internal to mlmon: no compatibility promise between releases. The public API is
+``mlmon``, ``mlmon.sdk`` (and its processors, sinks), ``mlmon.errors``, ``mlmon.testing``.
 """
 
 from __future__ import annotations

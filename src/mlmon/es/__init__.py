@@ -3,6 +3,9 @@
 ``ConnectionSettings`` is plain data; ``Client`` and ``connect`` import the
 Elasticsearch client, so they load on first use and importing this package
 (the SDK does, for its settings) stays light.
+
+Internal to mlmon: no compatibility promise between releases. The public API is
+``mlmon``, ``mlmon.sdk`` (and its processors, sinks), ``mlmon.errors``, ``mlmon.testing``.
 """
 
 from __future__ import annotations

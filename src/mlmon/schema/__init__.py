@@ -1,4 +1,8 @@
-"""The event schema: one source of truth for field names, limits and index names."""
+"""The event schema: one source of truth for field names, limits and index names.
+
+Internal to mlmon: no compatibility promise between releases. The public API is
+``mlmon``, ``mlmon.sdk`` (and its processors, sinks), ``mlmon.errors``, ``mlmon.testing``.
+"""
 
 from mlmon.schema.event import (
     ACTUALS_INDEX_PATTERN,
