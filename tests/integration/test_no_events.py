@@ -140,3 +140,13 @@ def test_check_writes_its_summary_when_the_cluster_is_down(tmp_path):
     assert [m["status"] for m in summary["monitors"]] == ["error", "error"]
     assert all(m["error_type"] == "ClusterUnavailable" for m in summary["monitors"])
     assert "is unreachable" in summary["monitors"][0]["error"]
+
+
+def test_kibana_validate_of_a_model_without_events_says_so_once(models):
+    """Every panel would be empty: one line and exit 4, not a problem per panel."""
+    result = run_mlmon("kibana", "validate", "--model", models["empty"])
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert result.stderr == (
+        f"mlmon: error: no events for model {models['empty']!r} in window now-7d..now\n"
+    )
+    assert "FAIL" not in result.stdout

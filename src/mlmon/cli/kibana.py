@@ -92,6 +92,8 @@ def kibana_validate(folder, model, allow_empty) -> None:
     Fails (exit 1) when a reference does not resolve, a field is not in the
     index template or has the wrong type for its use, or a panel, control or
     rule errors or has no data in the dashboards' time range (last 7 days).
+    With --model, a model without events in that range is one line and exit
+    code 4, as for `mlmon trace`.
     """
     from mlmon.kibana.bundle import default_folder, load
     from mlmon.kibana.validate import validate

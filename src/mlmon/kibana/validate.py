@@ -244,6 +244,24 @@ def check_rules(search, rules: list[dict], catalog: FieldCatalog, time_range, mo
     return findings, values
 
 
+def _require_events(client, model: str, time_range: tuple[str, str]) -> None:
+    """A model with no events in the range the dashboards open on makes every panel
+    empty: that is one fact (exit 4, as trace), not a problem per panel."""
+    from mlmon.analysis.window import Window
+    from mlmon.errors import NoEvents
+    from mlmon.schema.event import model_indices
+
+    query = {"bool": {"filter": _scope_filters(*time_range, "@timestamp", model)}}
+    found = client.count(
+        index=model_indices("predictions", model),
+        query=query,
+        ignore_unavailable=True,
+        allow_no_indices=True,
+    )
+    if found["count"] == 0:
+        raise NoEvents(model, None, Window(*time_range))
+
+
 def validate(
     client, ndjson: str, rules: list[dict], *, model: str | None = None, allow_empty: bool = False
 ) -> ValidationResult:
@@ -274,8 +292,10 @@ def validate(
         return answer
 
     findings += check_fields(objects, catalog)
-    answer_findings, result.answers = check_answers(search, objects, model=model)
     time_range = dashboard_time_range(objects)
+    if model:
+        _require_events(client, model, time_range)
+    answer_findings, result.answers = check_answers(search, objects, model=model)
     rule_findings, result.rule_values = check_rules(search, rules, catalog, time_range, model)
     result.findings = findings + answer_findings + rule_findings
     return result
