@@ -128,9 +128,9 @@ def test_missing_inside_the_slice_is_quality_and_each_slice_gets_one_verdict_in_
 
 def test_the_cli_psi_default_is_the_analyzers():
     """`mlmon trace --psi` and the library share one materiality line."""
-    from mlmon.analysis.drift import MATERIAL_PSI, DriftSettings
-    from mlmon.analysis.evidence import EvidenceSettings
+    from mlmon.analysis.drift import MATERIAL_PSI
+    from mlmon.analysis.trace import TraceSettings
     from mlmon.cli.analyze import trace
 
     (psi,) = [p for p in trace.params if p.name == "psi_threshold"]
-    assert psi.default == MATERIAL_PSI == DriftSettings().psi == EvidenceSettings().psi
+    assert psi.default == MATERIAL_PSI == TraceSettings().drift.psi

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mlmon.analysis import drift as drift_module
+from mlmon.analysis import quality as quality_module
 from mlmon.analysis import stats as st
 from mlmon.analysis.dimensions import MISSING, Dimension, SliceKey
 from mlmon.analysis.metrics import Stats
@@ -74,11 +75,11 @@ class SliceEvidence:
 
 @dataclass(frozen=True)
 class EvidenceSettings:
-    alpha: float = 0.01
-    psi: float = drift_module.MATERIAL_PSI
-    missing_rise: float = 0.05
-    unseen_rise: float = 0.01
-    min_count: int = 100
+    """The trace's own thresholds, applied inside a slice: the same objects, not copies."""
+
+    alpha: float
+    drift: drift_module.DriftSettings
+    quality: quality_module.QualitySettings
 
 
 def gather(
@@ -204,13 +205,13 @@ def _feature(
         if bucket in counts_before or bucket == MISSING or not seen.get(bucket)
     }
     total_now, total_before = sum(counts_now.values()), sum(counts_before.values())
-    if total_now < settings.min_count or total_before < settings.min_count:
+    if total_now < settings.drift.min_count or total_before < settings.drift.min_count:
         return None
     measured = drift_module.measure(
         dimension,
         counts_before,
         counts_now,
-        settings=drift_module.DriftSettings(psi=settings.psi, min_count=settings.min_count),
+        settings=settings.drift,
     )
     missing_now = counts_now.get(MISSING, 0.0)
     missing_before = counts_before.get(MISSING, 0.0)
@@ -229,16 +230,16 @@ def _feature(
         feature=dimension.name,
         psi=psi,
         p_value=p_value,
-        drifted=min(1.0, p_value * family) < settings.alpha and psi >= settings.psi,
+        drifted=min(1.0, p_value * family) < settings.alpha and psi >= settings.drift.psi,
         largest_shift=(shift.bucket, shift.baseline_share, shift.current_share)
         if shift
         else ("", 0.0, 0.0),
         missing_now=rate_now,
         missing_before=rate_before,
-        missing_spike=rate_now - rate_before >= settings.missing_rise
+        missing_spike=rate_now - rate_before >= settings.quality.missing_rise
         and min(1.0, p_missing * family) < settings.alpha,
         unseen_now=unseen / total_now,
-        unseen_spike=unseen / total_now >= settings.unseen_rise
+        unseen_spike=unseen / total_now >= settings.quality.unseen_rise
         and min(1.0, p_unseen * family) < settings.alpha,
     )
 

@@ -259,12 +259,7 @@ def trace(
         overall_current=overall_current,
         overall_baseline=overall_baseline,
         baseline_buckets=baseline_buckets,
-        settings=EvidenceSettings(
-            alpha=settings.alpha,
-            psi=settings.drift.psi,
-            missing_rise=settings.quality.missing_rise,
-            unseen_rise=settings.quality.unseen_rise,
-        ),
+        settings=EvidenceSettings(settings.alpha, settings.drift, settings.quality),
     )
     root_causes = explain(
         called,
