@@ -61,6 +61,14 @@ class Figure:
     heavy: tuple[str, ...]
 
 
+def revision(tree: Path) -> str:
+    """The checkout's commit, so the table says what "before" was."""
+    done = subprocess.run(
+        ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    return done.stdout.strip() or "not a git checkout"
+
+
 def find(src: Path, names: tuple[str, ...]) -> str | None:
     for name in names:
         parts = name.split(".")
@@ -101,7 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=Path(__file__).with_name("core_imports.json"))
     args = parser.parse_args(argv)
     here = Path(__file__).resolve().parents[1] / "src"
-    trees = {**({"before": args.tree / "src"} if args.tree else {}), "now": here}
+    trees = {
+        **({f"before ({revision(args.tree)})": args.tree / "src"} if args.tree else {}),
+        f"now ({revision(here)})": here,
+    }
     figures: dict[str, list[dict]] = {label: [] for label in trees}
     with tempfile.TemporaryDirectory() as cache_root:
         for role, names in CORE.items():
