@@ -22,7 +22,7 @@ from mlmon.analysis.dimensions import Dimension
 from mlmon.analysis.source import BucketRequest, Scope, Source
 from mlmon.analysis.window import Window, parse_window
 from mlmon.baseline.profile import Profile
-from mlmon.errors import UsageError
+from mlmon.errors import NoEvents, UsageError
 
 
 @dataclass(frozen=True)
@@ -211,9 +211,7 @@ def _population(
     theirs = backend.population(against_scope, task)
     mine_total, theirs_total = mine.overall(), theirs.overall()
     if not mine_total.n:
-        raise UsageError(
-            f"no predictions of {request.model} {request.candidate} in {window.start}..{window.end}"
-        )
+        raise NoEvents(request.model, request.candidate, window)
     requests = [BucketRequest((d,)) for d in dimensions]
     slices = cmp.population_slices(
         _merged(mine.buckets(requests)),

@@ -150,3 +150,14 @@ def test_kibana_validate_of_a_model_without_events_says_so_once(models):
         f"mlmon: error: no events for model {models['empty']!r} in window now-7d..now\n"
     )
     assert "FAIL" not in result.stdout
+
+
+def test_compare_of_a_version_without_events_says_so_in_one_line(models):
+    result = run_mlmon(
+        "compare", "--model", models["live"], "--candidate", "v9", "--against", "v1",
+        "--window", WINDOW,
+    )  # fmt: skip
+    assert result.returncode == 4, result.stderr
+    assert result.stderr.startswith(
+        f"mlmon: error: no events for model {models['live']!r} version v9 in window 2026-11-22"
+    )
