@@ -57,6 +57,7 @@ def compare(
     paired t-test on absolute errors), the slices where they disagree and where the
     candidate is worse or better, latency side by side, and a verdict line.
     Without (a canary on its own share of traffic): the two populations, said so.
+    A candidate without events in the window is one line and exit code 4.
 
     \b
     Examples:
