@@ -118,3 +118,13 @@ def test_deadletter_keeps_the_raw_event_and_reason():
         deadletter_operation("{not json", source="ingest", error_type="t", reason="r").body["raw"]
         == "{not json"
     )
+
+
+def test_a_response_without_errors_is_read_as_every_item_succeeded_as_item_by_item():
+    ops = [op(0), op(1)]
+    items = [{"create": {"status": 201}}, {"create": {"status": 201}}]
+    quick = interpret(ops, {"errors": False, "items": items})
+    slow = interpret(ops, {"items": items})
+    assert quick.succeeded == slow.succeeded == ops and quick.failed == slow.failed == []
+    with pytest.raises(ValueError, match="1 items for 2"):
+        interpret(ops, {"errors": False, "items": items[:1]})

@@ -17,6 +17,11 @@ from elasticsearch import Elasticsearch
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 
+_NEWLINE = orjson.OPT_APPEND_NEWLINE
+
+#: What :func:`interpret` reads of a bulk answer (``filter_path``).
+ANSWER = "errors,items.*.status,items.*.error"
+
 
 @dataclass(frozen=True)
 class Operation:
@@ -33,7 +38,7 @@ class Operation:
         if self.id is not None:
             meta["_id"] = self.id
         body = {"doc": self.body} if self.op == "update" else self.body
-        return orjson.dumps({self.op: meta}) + b"\n" + orjson.dumps(body) + b"\n"
+        return orjson.dumps({self.op: meta}, option=_NEWLINE) + orjson.dumps(body, option=_NEWLINE)
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,9 @@ def interpret(operations: Sequence[Operation], response: dict[str, Any]) -> Bulk
     items = response.get("items", [])
     if len(items) != len(operations):
         raise ValueError(f"bulk response has {len(items)} items for {len(operations)} operations")
+    if response.get("errors") is False:  # the node says every item succeeded
+        outcome.succeeded = list(operations)
+        return outcome
     for operation, item in zip(operations, items, strict=True):
         result = next(iter(item.values()))
         status = int(result.get("status", 0))
@@ -111,9 +119,13 @@ def interpret(operations: Sequence[Operation], response: dict[str, Any]) -> Bulk
 def send(
     client: Elasticsearch, batch: Sequence[tuple[Operation, bytes]], *, refresh: bool | str = False
 ) -> BulkOutcome:
-    """One bulk request; cluster-level failures raise mlmon's ClusterError."""
+    """One bulk request; cluster-level failures raise mlmon's ClusterError.
+
+    The answer is cut to each item's status and error (:data:`ANSWER`): the full one
+    (index, id, version, shards, sequence numbers) took the node time to write and us
+    ~9 µs an item to parse, most of a request's CPU on our side."""
     body = b"".join(encoded for _, encoded in batch)
-    response = client.bulk(operations=body, refresh=refresh)
+    response = client.bulk(operations=body, refresh=refresh, filter_path=ANSWER)
     return interpret([operation for operation, _ in batch], response.body)
 
 

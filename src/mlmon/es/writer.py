@@ -113,9 +113,12 @@ def write_events(
     *,
     source: str,
     refresh: bool | str = False,
+    max_items: int = 1000,
 ) -> WriteResult:
-    """Bulk-index normalised events. Raises ClusterUnavailable only when the cluster is down."""
-    outcome = execute(client, (operation_for(doc) for doc in docs), refresh=refresh)
+    """Bulk-index normalised events, ``max_items`` a request. Raises ClusterUnavailable only
+    when the cluster is down."""
+    operations = (operation_for(doc) for doc in docs)
+    outcome = execute(client, operations, refresh=refresh, max_items=max_items)
     result = WriteResult()
     for operation in outcome.succeeded:
         result.indexed += 1

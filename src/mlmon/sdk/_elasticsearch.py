@@ -17,6 +17,9 @@ class ElasticsearchSink:
     #: Events per bulk request (and the logger's batch when it is given none): a request
     #: costs its round trip and the node's per-request work, so fewer, bigger ones.
     preferred_batch = 2000
+    #: A send waits on the node: the logger keeps one in flight while it tags the next
+    #: batch (:mod:`mlmon.sdk._sender`).
+    overlap_sends = True
 
     def __init__(
         self,
@@ -43,7 +46,9 @@ class ElasticsearchSink:
         from mlmon.es.writer import write_events
 
         try:
-            result = write_events(self._connect(), batch, source="sdk")
+            result = write_events(
+                self._connect(), batch, source="sdk", max_items=self.preferred_batch
+            )
         except MlmonError as exc:
             raise SinkError(str(exc)) from exc
         if result.actuals or self._models_to_join:

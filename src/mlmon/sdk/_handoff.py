@@ -35,8 +35,9 @@ class Handoff:
         self._wake = threading.Event()
         self._room = threading.Event()
         self._sleeping = False
-        #: Taken out by the worker and not yet delivered or counted (may briefly
-        #: overlap with the items still in the deque: never an undercount).
+        #: Taken out by the worker and not yet delivered or counted: with a sender, up to
+        #: two batches (may briefly overlap with the items still in the deque: never an
+        #: undercount).
         self.in_flight = 0
         self._progress = threading.Condition()
 
@@ -87,15 +88,16 @@ class Handoff:
         if items and len(items) < limit * WIDTH and self.gather:
             time.sleep(self.gather)
         count = min(limit, len(items) // WIDTH)
-        self.in_flight = count  # before they leave the deque: queued never undercounts
+        self.in_flight += count  # before they leave the deque: queued never undercounts
         popleft = items.popleft
         batch = [popleft() for _ in range(count * WIDTH)]
         self._room.set()
         return batch
 
-    def done(self) -> None:
-        """The batch last taken is delivered or counted."""
-        self.in_flight = 0
+    def done(self, count: int) -> None:
+        """``count`` events taken are delivered or counted (only the worker takes and
+        calls this: one writer of ``in_flight``)."""
+        self.in_flight -= count
         self.progressed()
 
     def progressed(self) -> None:

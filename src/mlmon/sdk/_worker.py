@@ -7,8 +7,10 @@ retries with capped back-off for ``retry_for`` seconds and counts what it
 still cannot deliver, or — with a spool — appends it to the spool at once
 and replays the spool, oldest first, as soon as the sink takes events again.
 While the spool holds events, new batches queue behind them on disk, so
-events reach the sink in the order they were spooled. Memory is bounded by
-the queue size plus one batch.
+events reach the sink in the order they were spooled. For a sink whose sends
+wait on the network (``overlap_sends``: Elasticsearch), a :class:`Sender`
+thread has one batch in flight while this one makes and tags the next (see
+:mod:`mlmon.sdk._sender`). Memory is bounded by the queue size plus two batches.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from mlmon._prepare import tag_all
 from mlmon._tagging import RulesCache
 from mlmon.sdk._handoff import WIDTH, Handoff
+from mlmon.sdk._sender import Sender
 from mlmon.sdk._stats import Counters, DropWarning
 from mlmon.sdk.sinks import SendReport, Sink, SinkError
 
@@ -68,6 +71,10 @@ class Worker(threading.Thread):
         self._force_idle = threading.Event()
         self._next_replay = 0.0  # with a spool: when to try the sink again after a failure
         self._replay_backoff = 0.05
+        self._sender = Sender(self._send) if getattr(sink, "overlap_sends", False) else None
+        #: The batch the sender has in flight: its documents, what tagging did to each,
+        #: and its take's retry deadline (collected by :meth:`_settle`).
+        self._in_flight: tuple[list[dict[str, Any]], list[str], float] | None = None
 
     def stop(self, *, abandon: bool = False) -> None:
         """Finish what is queued and end; with ``abandon``, retry nothing more: what is
@@ -88,22 +95,32 @@ class Worker(threading.Thread):
         return self._spool.pending if self._spool is not None else 0
 
     def run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            self._settle()
+            if self._sender is not None:
+                self._sender.close()
+
+    def _loop(self) -> None:
         events = self._events
         while not (self._stopping.is_set() and events.empty()):
             if self._abandon.is_set():
+                self._settle()
                 rest = self._documents(events.take(len(events) + 1, 0))
                 self._set_aside(rest, "dropped_at_close")
-                events.done()
+                events.done(len(rest))
                 continue
+            if self._in_flight is not None and len(events) < self._batch_size:
+                self._settle()  # no full batch to prepare meanwhile: let the next one grow
             batch = events.take(self._batch_size, self._linger)
             if batch:
-                try:
-                    self._handle(batch)
-                finally:
-                    events.done()
+                self._handle(batch)
             if self.backlog:
+                self._settle()
                 self._replay()
             if events.empty():
+                self._settle()
                 force = self._force_idle.is_set()
                 self._force_idle.clear()
                 self._add(self._safely(lambda f=force: self._sink.idle(force=f)))
@@ -117,19 +134,37 @@ class Worker(threading.Thread):
         """A batch taken from the hand-off, a sink-sized piece at a time: each piece's
         documents are made, tagged, sent and freed before the next one's, so few are alive
         when the garbage collector passes (survivors reach the oldest generation, and each
-        full collection walks the whole service's heap)."""
+        full collection walks the whole service's heap). With a sender, a piece is made
+        and tagged while the one before it is in flight, then sent once that one's
+        outcome is in."""
         step = self._piece * WIDTH
         deadline = time.monotonic() + self._retry_for
         for start in range(0, len(slots), step):
             docs = self._documents(slots[start : start + step])
-            if self.backlog:
-                self._set_aside(docs, "dropped_send_failed")  # behind the older ones
+            outcomes = self._tag(docs)
+            self._settle()
+            if self._abandon.is_set() or self.backlog:  # closing, or behind older ones on disk
+                reason = "dropped_at_close" if self._abandon.is_set() else "dropped_send_failed"
+                self._set_aside(docs, reason, outcomes)
+                self._events.done(len(docs))
+            elif self._sender is not None:
+                self._sender.submit(docs)
+                self._in_flight = (docs, outcomes, deadline)
             else:
-                self._deliver(docs, deadline)
+                self._deliver(docs, outcomes, self._send(docs), deadline)
+
+    def _settle(self) -> None:
+        """Collect the send in flight, if any, and deliver or count the rest of its batch."""
+        if self._in_flight is None:
+            return
+        docs, outcomes, deadline = self._in_flight
+        self._in_flight = None
+        assert self._sender is not None
+        self._deliver(docs, outcomes, self._sender.collect(), deadline)
 
     def _tag(self, batch: list[dict[str, Any]]) -> list[str]:
-        """Tag in place; what tagging did to each (counted once an event is delivered: a
-        spooled event is tagged again when replayed, a tagged one is then kept)."""
+        """Tag in place; what tagging did to each. Counted once per event: when it is
+        delivered or when it goes to the spool tagged (a replay then keeps the tags)."""
         return tag_all(batch, self._rules)
 
     def _count_tagging(self, outcomes: list[str]) -> None:
@@ -149,38 +184,50 @@ class Worker(threading.Thread):
             self._counters.note_error(f"{type(exc).__name__}: {exc}")
             return 0
 
-    def _deliver(self, batch: list[dict[str, Any]], deadline: float) -> None:
-        outcomes = self._tag(batch)
+    def _deliver(
+        self, batch: list[dict[str, Any]], outcomes: list[str], delivered: int, deadline: float
+    ) -> None:
+        """After a first send that delivered ``delivered`` leading events: retry the rest
+        with capped back-off until ``deadline`` (or spool it at once), then count what is
+        still undelivered; the batch is then off the hand-off's books."""
         pending = batch
         backoff = 0.05
-        while pending:
-            if self._abandon.is_set():
-                self._set_aside(pending, "dropped_at_close")
-                return
-            delivered = self._send(pending)
-            self._counters.add(sent=delivered)
-            self._count_tagging(outcomes[:delivered])
-            pending, outcomes = pending[delivered:], outcomes[delivered:]
-            if not pending:
-                return
-            if self._spool is not None:  # the spool is the retry: nothing waits in memory
-                self._set_aside(pending, "dropped_send_failed")
-                self._next_replay = time.monotonic() + self._replay_backoff
-                return
-            if time.monotonic() + backoff > deadline:
-                self._counters.add(dropped_send_failed=len(pending))
-                return
-            self._abandon.wait(backoff)
-            backoff = min(self._max_backoff, backoff * 2)
+        try:
+            while True:
+                self._counters.add(sent=delivered)
+                self._count_tagging(outcomes[:delivered])
+                pending, outcomes = pending[delivered:], outcomes[delivered:]
+                if not pending:
+                    return
+                if self._spool is not None:  # the spool is the retry: nothing waits in memory
+                    self._set_aside(pending, "dropped_send_failed", outcomes)
+                    self._next_replay = time.monotonic() + self._replay_backoff
+                    return
+                if time.monotonic() + backoff > deadline:
+                    self._counters.add(dropped_send_failed=len(pending))
+                    return
+                self._abandon.wait(backoff)
+                backoff = min(self._max_backoff, backoff * 2)
+                if self._abandon.is_set():
+                    self._set_aside(pending, "dropped_at_close")
+                    return
+                delivered = self._send(pending)
+        finally:
+            self._events.done(len(batch))
 
-    def _set_aside(self, events: list[dict[str, Any]], reason: str) -> None:
-        """Into the spool when there is one (``spooled``), else counted as lost for ``reason``."""
+    def _set_aside(
+        self, events: list[dict[str, Any]], reason: str, outcomes: list[str] | None = None
+    ) -> None:
+        """Into the spool when there is one (``spooled``; their tagging counted, if they were
+        tagged), else counted as lost for ``reason``."""
         if not events:
             return
         if self._spool is None:
             self._counters.add(**{reason: len(events)})
         elif self._spool.append(events):
             self._counters.add(spooled=len(events))
+            if outcomes is not None:
+                self._count_tagging(outcomes)
         else:
             self._counters.add(dropped_spool_full=len(events))
 
