@@ -1,8 +1,9 @@
 """Events without the SDK: ``mlmon ingest`` (JSON lines) and ``mlmon tag`` (late tagging).
 
 Both use the same pieces as the SDK: :mod:`mlmon._prepare` (normalise, decide,
-tag), :class:`mlmon._tagging.RulesCache` and :func:`mlmon.es.writer.write_events`,
-so the documents are the same whichever path they took. Nothing is dropped silently:
+tag: :func:`~mlmon._prepare.tag_all`, a batch at a time, as the SDK's worker),
+:class:`mlmon._tagging.RulesCache` and :func:`mlmon.es.writer.write_events`, so the
+documents are the same whichever path they took. Nothing is dropped silently:
 a line that cannot be parsed or validated goes to the dead-letter index with
 its line number and reason.
 """
@@ -17,7 +18,7 @@ from typing import Any
 import orjson
 from elasticsearch import Elasticsearch
 
-from mlmon._prepare import prepare_event, tag_if_needed
+from mlmon._prepare import tag_all
 from mlmon._tagging import RulesCache
 from mlmon.baseline.store import profile_loader
 from mlmon.errors import InvalidEventError, UsageError
@@ -25,6 +26,7 @@ from mlmon.es.bulk import Operation, execute
 from mlmon.es.join import join_pending
 from mlmon.es.paging import pages
 from mlmon.es.writer import WriteResult, deadletter_operation, write_deadletters, write_events
+from mlmon.schema.document import normalize_event
 from mlmon.schema.event import model_indices, normalize_timestamp
 
 Progress = Callable[[int], None]
@@ -60,6 +62,9 @@ def ingest_file(
 
     def flush() -> None:
         if docs:
+            outcomes = tag_all(docs, rules)  # a batch per model version, as the SDK's worker
+            result.tagged += outcomes.count("tagged")
+            result.untagged += outcomes.count("untagged")
             result.written.add(write_events(client, docs, source="ingest"))
             docs.clear()
         if refused:
@@ -69,7 +74,7 @@ def ingest_file(
     for number, line in _lines(path, progress):
         result.lines += 1
         try:
-            doc, tagging = prepare_event(_parse(line), rules)
+            doc = normalize_event(_parse(line))
         except InvalidEventError as exc:
             result.invalid += 1
             refused.append(
@@ -83,8 +88,6 @@ def ingest_file(
             )
         else:
             models.add(doc["model"]["name"])
-            result.tagged += tagging == "tagged"
-            result.untagged += tagging == "untagged"
             docs.append(doc)
         if len(docs) + len(refused) >= batch_size:
             flush()
@@ -145,15 +148,10 @@ def tag_untagged(
     for hits in pages(
         client, index=index, query=query, source=["features", "model", "event"], page_size=page_size
     ):
+        docs = [_taggable(hit["_source"], model) for hit in hits]
         updates = []
-        for hit in hits:
-            source = hit["_source"]
-            doc = {
-                "event": source.get("event") or {"kind": "prediction"},
-                "model": {"name": model, "version": source.get("model", {}).get("version")},
-                "features": source.get("features", {}),
-            }
-            if tag_if_needed(doc, rules) != "tagged":
+        for hit, doc, tagging in zip(hits, docs, tag_all(docs, rules), strict=True):
+            if tagging != "tagged":
                 result.no_profile += 1
                 continue
             updates.append(
@@ -167,6 +165,15 @@ def tag_untagged(
         if progress:
             progress(len(hits))
     return result
+
+
+def _taggable(source: dict[str, Any], model: str) -> dict[str, Any]:
+    """What tagging reads of an indexed prediction (a page of them is tagged at once)."""
+    return {
+        "event": source.get("event") or {"kind": "prediction"},
+        "model": {"name": model, "version": source.get("model", {}).get("version")},
+        "features": source.get("features", {}),
+    }
 
 
 def _since(value: str) -> str:

@@ -88,3 +88,27 @@ def test_every_event_is_indexed_or_dead_lettered_once_through_injected_faults(es
     assert dropped == 0, stats
     assert stats["sent"] == 2 * EVENTS
     assert stats.get("duplicates", 0) > 0  # the slow and forwarded-reset requests
+
+
+def test_a_close_that_a_slow_bulk_request_outlasts_leaves_final_counts_that_add_up(
+    es, model, monkeypatch
+):
+    import mlmon.sdk._logger as logger_module
+
+    monkeypatch.setattr(logger_module, "_CLOSE_GRACE", 1.0)
+    settings = ConnectionSettings.from_env(request_timeout=30.0)
+    with FaultProxy(settings.url, [Fault("slow", delay=5.0), PASS]) as proxy:
+        log = PredictionLogger(model, "v1", sink=proxy.url, settings=settings, batch_size=100)
+        for n in range(300):
+            log.prediction({"plan": "basic", "amount": float(n)}, "stay")
+        assert log.close(timeout=0.5) is False  # the first request is still out
+        final = log.stats()
+        log._worker.join(30)  # its answer comes; what the worker does next is not counted
+        assert not log._worker.is_alive()
+        assert log.stats() == final
+    assert proxy.seen["slow"] == 1
+    in_the_send = final["unconfirmed_at_close"]
+    assert 0 < in_the_send <= 100 and final["queued"] == 0 and final["sent"] == 0
+    assert final["emitted"] == 300 == final["dropped_at_close"] + in_the_send
+    # "Unconfirmed": the slow request was in fact indexed, as close() could not know.
+    assert len(_ids(es, f"mlmon-predictions-{model}-*", model)) == in_the_send

@@ -19,7 +19,10 @@ import pytest
 
 from conftest import run_mlmon
 from mlmon import PredictionLogger
+from mlmon._ingest import tag_untagged
 from mlmon.es.join import join_pending
+from mlmon.es.writer import write_events
+from mlmon.schema.document import normalize_event
 from mlmon.schema.event import model_indices
 
 START = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
@@ -201,6 +204,40 @@ def test_tag_fills_in_events_that_arrived_untagged(es, model, tmp_path):
         assert {k: v for k, v in doc.items() if k != "quality"} == before[key]
     again = mlmon("tag", "--model", model)
     assert "0 untagged predictions" in again.stdout
+
+
+def test_tag_tags_page_by_page_and_version_by_version_as_the_sdk_does(es, registered):
+    model = registered
+    with PredictionLogger(model=model, version="v1", sink="elasticsearch") as log:
+        emit(log, 450, prefix="sdk-")  # tagged on the way in: the reference
+    late = []
+    for version, prefix, count in (("v1", "late-", 450), ("v2", "v2-", 150)):
+        for i in range(count):
+            _, features = features_for(i)
+            late.append(
+                normalize_event(
+                    {
+                        "@timestamp": (START + timedelta(seconds=i)).isoformat(),
+                        "model": {"name": model, "version": version},
+                        "prediction_id": f"{prefix}{i:05d}",
+                        "features": features,
+                        "prediction": {"label": i % 2},
+                    }
+                )
+            )
+    assert write_events(es, late, source="test").indexed == 600  # indexed untagged
+
+    # Six pages, each with both versions (v2 has no profile of its own: the model's newest).
+    result = tag_untagged(es, model=model, page_size=100)
+
+    assert (result.seen, result.tagged, result.no_profile, result.failed) == (600, 600, 0, 0)
+    reference = documents(es, model, "sdk-")
+    for prefix, count in (("late-", 450), ("v2-", 150)):
+        tagged = documents(es, model, prefix)
+        assert len(tagged) == count
+        for key, doc in tagged.items():
+            assert doc["quality"] == reference[key]["quality"], (prefix, key)
+    assert tag_untagged(es, model=model).seen == 0  # nothing left untagged
 
 
 def test_ingest_refuses_bad_lines_into_the_deadletter_and_counts_them(es, model, tmp_path):

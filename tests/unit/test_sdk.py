@@ -404,6 +404,55 @@ def test_close_with_a_timeout_is_final_and_counts_what_it_could_not_deliver():
     assert not log._worker.is_alive()
 
 
+@pytest.mark.parametrize("overlap", [False, True], ids=["one thread", "with a sender"])
+def test_close_outlasted_by_a_stuck_send_still_leaves_final_counts_that_add_up(
+    monkeypatch, overlap
+):
+    import mlmon.sdk._logger as logger_module
+
+    monkeypatch.setattr(logger_module, "_CLOSE_GRACE", 0.5)
+    sink = CapturingSink()
+    sink.overlap_sends = overlap
+    log = logger(sink, batch_size=10)
+    sink.block()  # the first send hangs (a node that stopped answering mid-request)
+    for i in range(100):
+        log.prediction(features={"amount": float(i)})
+    assert log.close(timeout=0.2) is False
+    final = log.stats()
+    assert final["queued"] == 0 and final["sent"] == 0
+    assert final["unconfirmed_at_close"] == 10  # the batch in the stuck send
+    assert final["emitted"] == 100 == final["dropped_at_close"] + final["unconfirmed_at_close"]
+    sink.release()  # the send returns after close gave up: the counts stay as they were
+    log._worker.join(5)
+    assert not log._worker.is_alive() and len(sink.events) == 10
+    assert log.stats() == final
+
+
+def test_a_sender_keeps_one_send_in_flight_and_delivers_in_order_exactly_once():
+    sink = CapturingSink()
+    sink.overlap_sends = True
+    log = logger(sink, batch_size=50, block_when_full=True, max_queue=100)
+    for i in range(2000):
+        log.prediction(features={"amount": float(i)})
+    assert log.close() is True
+    assert [e["features"]["amount"] for e in sink.events] == [float(i) for i in range(2000)]
+    stats = log.stats()
+    assert stats["emitted"] == stats["sent"] == stats["tagged"] == 2000 and stats["queued"] == 0
+
+
+def test_a_sender_retries_a_failed_send_before_the_next_batch_goes():
+    sink = CapturingSink()
+    sink.overlap_sends = True
+    sink.fail_next(3)
+    log = logger(sink, batch_size=20, block_when_full=True, max_queue=40, retry_for=30)
+    for i in range(500):
+        log.prediction(features={"amount": float(i)})
+    assert log.close() is True
+    assert [e["features"]["amount"] for e in sink.events] == [float(i) for i in range(500)]
+    stats = log.stats()
+    assert (stats["sent"], stats["send_errors"], stats["dropped_send_failed"]) == (500, 3, 0)
+
+
 def test_close_in_time_says_so():
     sink = CapturingSink()
     log = logger(sink)

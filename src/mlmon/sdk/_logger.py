@@ -307,11 +307,12 @@ class PredictionLogger:
     # -- control -------------------------------------------------------------
 
     def stats(self) -> dict[str, int]:
-        """Counters: ``emitted = sent + queued + spooled + dropped_*`` (by reason); with a
+        """Counters: ``emitted = sent + queued + spooled + dropped_*`` (by reason; after a
+        close() that a stuck send outlasted, ``+ unconfirmed_at_close``); with a
         spool, ``replayed`` (sent from it, also from an earlier process) and ``spool_pending``
         (on disk, still to replay)."""
         counts = self._counters.snapshot()
-        counts["queued"] = self._events.queued
+        counts["queued"] = 0 if self._counters.closed else self._events.queued
         if self._spool is not None:
             counts["spool_pending"] = self._spool.pending
             counts["spool_bytes"] = self._spool.bytes
@@ -351,7 +352,9 @@ class PredictionLogger:
         After it, ``stats()`` is final: what was not delivered in time is counted as
         ``dropped_at_close`` (``queued`` is 0). The sink closes only once the thread has
         stopped; a send already in flight may hold it up to the sink's own timeout
-        (``_CLOSE_GRACE`` at most, then a warning and the sink is left open).
+        (``_CLOSE_GRACE`` at most, then a warning, the sink is left open, and that send's
+        events are ``unconfirmed_at_close``: its outcome is unknown, and what the thread
+        does after it is not counted).
         True when everything was delivered. Idempotent.
         """
         with self._lock:
@@ -361,10 +364,12 @@ class PredictionLogger:
         delivered = self.flush(timeout)
         self._worker.stop(abandon=True)  # flush had its time: nothing more is retried
         self._worker.join(timeout=_CLOSE_GRACE)
+        self._counters.close_books(unsent=self._events.queued - self._worker.sending)
         if self._worker.is_alive():
+            stuck = self._counters.get("unconfirmed_at_close")
             warn(
-                f"mlmon: close(): a send was still in flight after {_CLOSE_GRACE:.0f}s; "
-                f"{self._events.queued} events unaccounted"
+                f"mlmon: close(): a send was still in flight after {_CLOSE_GRACE:g} s; "
+                f"its {stuck:,} events counted as unconfirmed_at_close (maybe delivered)"
             )
             self._closed_clean = False
             return False

@@ -29,6 +29,13 @@ DROPS = {
     "dropped_at_close": "close() reached its timeout with them undelivered",
 }
 
+#: Emitted and accounted for, apart from the drops: ``emitted`` is these plus the drops
+#: plus ``queued`` (and, once closed, ``unconfirmed_at_close``).
+ACCOUNTED = ("sent", "spooled", "dropped_by_processor")
+
+#: What may still be counted once the books are closed (calls made after close()).
+AFTER_CLOSE = frozenset({"dropped_after_close", "invalid"})
+
 
 def warn(message: str) -> None:
     """Through the standard ``logging`` module, logger ``mlmon.sdk`` (imported on the first
@@ -46,18 +53,40 @@ class Counters:
         #: Counted on every call, from any thread: ``next()`` on a count is atomic and takes
         #: no lock (a third of the cost of :meth:`add`).
         self._emitted = itertools.count()
+        self._final_emitted: int | None = None  # set when the books are closed
 
     def emitted(self) -> None:
         next(self._emitted)
 
     def _emitted_so_far(self) -> int:
+        if self._final_emitted is not None:
+            return self._final_emitted
         return int(repr(self._emitted)[len("count(") : -1])  # the count's next value
+
+    @property
+    def closed(self) -> bool:
+        return self._final_emitted is not None
 
     def add(self, **amounts: int) -> None:
         with self._lock:
+            final = self._final_emitted is not None
             for name, amount in amounts.items():
-                if amount:
+                if amount and not (final and name not in AFTER_CLOSE):
                     self._counts[name] += amount
+
+    def close_books(self, unsent: int) -> None:
+        """Make the counts final while the worker may still hold events (a send that has not
+        returned): what is neither delivered nor counted is ``dropped_at_close`` if it was
+        in no send (``unsent``, at most), else ``unconfirmed_at_close`` (in a send whose
+        outcome is unknown: maybe delivered). Later counts from the worker are ignored."""
+        with self._lock:
+            emitted = self._emitted_so_far()
+            accounted = sum(self._counts[name] for name in (*ACCOUNTED, *DROPS))
+            open_ = max(0, emitted - accounted)
+            waiting = min(unsent, open_)
+            self._counts["dropped_at_close"] += waiting
+            self._counts["unconfirmed_at_close"] += open_ - waiting
+            self._final_emitted = emitted
 
     def note_error(self, message: str) -> None:
         self.last_error = message[:500]

@@ -75,6 +75,8 @@ class Worker(threading.Thread):
         #: The batch the sender has in flight: its documents, what tagging did to each,
         #: and its take's retry deadline (collected by :meth:`_settle`).
         self._in_flight: tuple[list[dict[str, Any]], list[str], float] | None = None
+        #: Events in the sink's send right now (what close() cannot know the fate of).
+        self.sending = 0
 
     def stop(self, *, abandon: bool = False) -> None:
         """Finish what is queued and end; with ``abandon``, retry nothing more: what is
@@ -138,7 +140,7 @@ class Worker(threading.Thread):
         and tagged while the one before it is in flight, then sent once that one's
         outcome is in."""
         step = self._piece * WIDTH
-        deadline = time.monotonic() + self._retry_for
+        deadline = 0.0  # the batch's retries end retry_for after its first send
         for start in range(0, len(slots), step):
             docs = self._documents(slots[start : start + step])
             outcomes = self._tag(docs)
@@ -147,11 +149,13 @@ class Worker(threading.Thread):
                 reason = "dropped_at_close" if self._abandon.is_set() else "dropped_send_failed"
                 self._set_aside(docs, reason, outcomes)
                 self._events.done(len(docs))
-            elif self._sender is not None:
-                self._sender.submit(docs)
-                self._in_flight = (docs, outcomes, deadline)
             else:
-                self._deliver(docs, outcomes, self._send(docs), deadline)
+                deadline = deadline or time.monotonic() + self._retry_for
+                if self._sender is None:
+                    self._deliver(docs, outcomes, self._send(docs), deadline)
+                else:
+                    self._sender.submit(docs)
+                    self._in_flight = (docs, outcomes, deadline)
 
     def _settle(self) -> None:
         """Collect the send in flight, if any, and deliver or count the rest of its batch."""
@@ -172,6 +176,7 @@ class Worker(threading.Thread):
 
     def _send(self, pending: list[dict[str, Any]]) -> int:
         """One attempt; how many leading events of ``pending`` were delivered."""
+        self.sending = len(pending)
         try:
             self._add(self._sink.send(pending))
             return len(pending)
@@ -183,6 +188,8 @@ class Worker(threading.Thread):
             self._counters.add(send_errors=1)
             self._counters.note_error(f"{type(exc).__name__}: {exc}")
             return 0
+        finally:
+            self.sending = 0
 
     def _deliver(
         self, batch: list[dict[str, Any]], outcomes: list[str], delivered: int, deadline: float
