@@ -66,7 +66,7 @@ class Chain:
                 self._counters.add(dropped_queue_full=1)
             else:
                 self._counters.add(dropped_spool_full=1)
-            self._warning.check()
+            self._warning.check(aside=True)
 
 
 def _slots(event: tuple[Any, ...]) -> list[Any]:

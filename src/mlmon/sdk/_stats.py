@@ -133,11 +133,20 @@ class DropWarning:
         self._reported: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def check(self, *, final: bool = False) -> None:
+    def check(self, *, final: bool = False, aside: bool = False) -> None:
         """Warn if drops are new and the last warning is a minute old; ``final`` (at close):
-        whatever was not yet reported, whenever the last warning was."""
+        whatever was not yet reported, whenever the last warning was. ``aside`` (the
+        caller's drop path): the warning is written by a short-lived thread, so the
+        service's call never waits on a logging handler's I/O (a pipe, a log shipper)."""
         if (not final and self._clock() < self._next) or not self._lock.acquire(blocking=final):
             return
+        if aside:  # the lock is released by that thread, once it has warned
+            threading.Thread(target=self._report, name="mlmon-warning", daemon=True).start()
+            return
+        self._report(final=final)
+
+    def _report(self, *, final: bool = False) -> None:
+        """The warning itself; called holding the lock, which it releases."""
         try:
             drops = self._counters.drops()
             new = {k: v - self._reported.get(k, 0) for k, v in drops.items()}
