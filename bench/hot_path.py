@@ -165,6 +165,7 @@ def _peer_down(events: list[dict], profile) -> dict:
     return {
         "call_p99_us": calls[int(len(calls) * 0.99)] / 1000,
         "call_max_us": calls[-1] / 1000,
+        "over_1ms": sum(1 for c in calls if c > 1_000_000),
         "rss_growth_mb": _rss_mb() - rss0,
         "dropped": stats.get("dropped_queue_full", 0) + stats.get("dropped_send_failed", 0),
         "emitted": stats.get("emitted", 0),

@@ -5,7 +5,8 @@ Pieces: process CPU per event of each step over 5,000 tagged 20-feature events (
 saturated (fluentd to a discarding peer, ``block_when_full``): each thread's CPU per event
 (``time.thread_time``: a profiler's wall clock charges a thread for the time it waits for
 the GIL) and the collector's passes by generation. Writes ``bench/profile-delivery.txt``.
-Run: ``python -m bench.profile_delivery``.
+Run: ``python -m bench.profile_delivery [--elasticsearch]`` (the second: the same into
+the local node, with the sender thread's share).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def _best(call, per: int) -> float:
 def pieces(n: int = 5000) -> list[tuple[str, float]]:
     from mlmon._prepare import tag_all
     from mlmon._tagging import RulesCache
+    from mlmon.es.writer import operation_for
     from mlmon.schema.event import normalize_features
     from mlmon.sdk._fastpath import PredictionDocs
     from mlmon.sdk._fluentd import FluentdSink
@@ -86,6 +88,10 @@ def pieces(n: int = 5000) -> list[tuple[str, float]]:
                 "worker: stdout send (orjson lines, pieces of 50)",
                 lambda: [stdout.send(c) for c in made],
             ),
+            (
+                "sender: bulk lines (operation_for + lines)",
+                lambda: [operation_for(d).lines() for piece in made for d in piece],
+            ),
             ("baseline: dict + orjson.dumps", lambda: hot_path._orjson_only(events)),
         ]
         return [(name, _best(call, n)) for name, call in rows]
@@ -94,7 +100,9 @@ def pieces(n: int = 5000) -> list[tuple[str, float]]:
         devnull.close()
 
 
-def threads(n: int = 100_000) -> dict[str, float]:
+def threads(n: int = 100_000, *, elasticsearch: bool = False) -> dict[str, float]:
+    """The whole logger saturated: fluentd to a discarding peer, or with ``elasticsearch``
+    the local node (``MLMON_ES_URL``; the benchmark model's indices deleted after)."""
     from mlmon.sdk import PredictionLogger
 
     events = hot_path._events(n)
@@ -126,13 +134,25 @@ def threads(n: int = 100_000) -> dict[str, float]:
             worker_cpu.append(time.thread_time())
 
     worker_module.Worker.run = measured
+    import mlmon.sdk._sender as sender_module
+
+    send = sender_module.Sender._run
+    sender_cpu: list[float] = []
+
+    def sending(self) -> None:
+        try:
+            send(self)
+        finally:
+            sender_cpu.append(time.thread_time())
+
+    sender_module.Sender._run = sending
     gc.callbacks.append(watch)
     try:
         port = int(peer.stdout.readline())
         log = PredictionLogger(
-            "bench-delivery",
+            "bench-profile",
             "v1",
-            sink=f"fluentd://127.0.0.1:{port}",
+            sink="elasticsearch" if elasticsearch else f"fluentd://127.0.0.1:{port}",
             profile=profile,
             block_when_full=True,
             max_queue=n + 1,
@@ -147,9 +167,16 @@ def threads(n: int = 100_000) -> dict[str, float]:
     finally:
         gc.callbacks.remove(watch)
         worker_module.Worker.run = run
+        sender_module.Sender._run = send
         peer.kill()
         gc.unfreeze()
+        if elasticsearch:
+            from bench.delivery import _delete
+            from mlmon.es.client import connect
+
+            _delete(connect(), "bench-profile")
     out = {"caller_us": caller / n * 1e6, "worker_us": worker_cpu[0] / n * 1e6, "wall_s": wall}
+    out["sender_us"] = sender_cpu[0] / n * 1e6 if sender_cpu else 0.0
     for generation, (count, seconds) in passes.items():
         out[f"gc{generation}_passes"], out[f"gc{generation}_s"] = count, seconds
     return out
@@ -177,6 +204,20 @@ def main() -> None:
             f"gen{g} {t[f'gc{g}_passes']} ({t[f'gc{g}_s'] * 1000:.0f} ms)" for g in (0, 1, 2)
         ),
     ]
+    if "--elasticsearch" in sys.argv:
+        e = threads(30_000, elasticsearch=True)
+        lines += [
+            "",
+            '# The logger saturated into the local Elasticsearch (sink="elasticsearch", '
+            "block_when_full, 30,000 events), CPU per event by thread:",
+            f"caller thread                                        {e['caller_us']:6.2f} µs",
+            f"worker thread (documents, tagging)                   {e['worker_us']:6.2f} µs",
+            f"sender thread (bulk encoding, request, answer)       {e['sender_us']:6.2f} µs",
+            f"wall {e['wall_s']:.2f} s ({30_000 / e['wall_s']:,.0f} events/s); collector passes: "
+            + ", ".join(
+                f"gen{g} {e[f'gc{g}_passes']} ({e[f'gc{g}_s'] * 1000:.0f} ms)" for g in (0, 1, 2)
+            ),
+        ]
     text = "\n".join(lines) + "\n"
     (BENCH / "profile-delivery.txt").write_text(text)
     print(text)
