@@ -117,12 +117,10 @@ def write_events(
 ) -> WriteResult:
     """Bulk-index normalised events, ``max_items`` a request. Raises ClusterUnavailable only
     when the cluster is down."""
-    operations = (operation_for(doc) for doc in docs)
+    operations = [operation_for(doc) for doc in docs]
     outcome = execute(client, operations, refresh=refresh, max_items=max_items)
-    result = WriteResult()
-    for operation in outcome.succeeded:
-        result.indexed += 1
-        result.actuals += operation.index.startswith("mlmon-actuals-")
+    result = WriteResult(indexed=len(outcome.succeeded))
+    result.actuals = sum(1 for operation in outcome.succeeded if operation.op == "index")
     rejected: list[ItemFailure] = []
     for failure in outcome.failed:
         if failure.status == 409 and failure.operation.op == "create":
