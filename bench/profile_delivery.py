@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 from bench import hot_path
@@ -100,6 +101,22 @@ def pieces(n: int = 5000) -> list[tuple[str, float]]:
         devnull.close()
 
 
+def _thread_cpu(cls: type, method: str) -> tuple[list[float], Callable[[], None]]:
+    """Patch ``cls.method`` (a thread's body) to record the thread's CPU time when it ends;
+    the list it records into, and the call that undoes the patch."""
+    original = getattr(cls, method)
+    seconds: list[float] = []
+
+    def measured(self) -> None:
+        try:
+            original(self)
+        finally:
+            seconds.append(time.thread_time())
+
+    setattr(cls, method, measured)
+    return seconds, lambda: setattr(cls, method, original)
+
+
 def threads(n: int = 100_000, *, elasticsearch: bool = False) -> dict[str, float]:
     """The whole logger saturated: fluentd to a discarding peer, or with ``elasticsearch``
     the local node (``MLMON_ES_URL``; the benchmark model's indices deleted after)."""
@@ -122,30 +139,11 @@ def threads(n: int = 100_000, *, elasticsearch: bool = False) -> dict[str, float
     peer = subprocess.Popen(
         [sys.executable, "-c", hot_path._DISCARD], stdout=subprocess.PIPE, text=True
     )
-    worker_cpu: list[float] = []
-    import mlmon.sdk._worker as worker_module
+    from mlmon.sdk._sender import Sender
+    from mlmon.sdk._worker import Worker
 
-    run = worker_module.Worker.run
-
-    def measured(self) -> None:
-        try:
-            run(self)
-        finally:
-            worker_cpu.append(time.thread_time())
-
-    worker_module.Worker.run = measured
-    import mlmon.sdk._sender as sender_module
-
-    send = sender_module.Sender._run
-    sender_cpu: list[float] = []
-
-    def sending(self) -> None:
-        try:
-            send(self)
-        finally:
-            sender_cpu.append(time.thread_time())
-
-    sender_module.Sender._run = sending
+    worker_cpu, restore_worker = _thread_cpu(Worker, "run")
+    sender_cpu, restore_sender = _thread_cpu(Sender, "_run")
     gc.callbacks.append(watch)
     try:
         port = int(peer.stdout.readline())
@@ -166,8 +164,8 @@ def threads(n: int = 100_000, *, elasticsearch: bool = False) -> dict[str, float
         log.close()
     finally:
         gc.callbacks.remove(watch)
-        worker_module.Worker.run = run
-        sender_module.Sender._run = send
+        restore_worker()
+        restore_sender()
         peer.kill()
         gc.unfreeze()
         if elasticsearch:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import socket
 import statistics
+import threading
 import time
 from datetime import datetime, timezone
 
@@ -350,33 +351,21 @@ def test_drops_start_one_rate_limited_warning_naming_the_setting(caplog):
             log.prediction(features={"amount": float(i)})
         sink.release()
         log.close()
-    warnings = [r.getMessage() for r in caplog.records if r.name == "mlmon.sdk"]
+    records = [r for r in caplog.records if r.name == "mlmon.sdk"]
+    warnings = [r.getMessage() for r in records]
     # When drops start, one line; the rest of that minute's drops, once more at close.
     assert len(warnings) == 2, warnings
+    # The first written by a thread of its own, never in the caller's call.
+    assert records[0].threadName == "mlmon-warning" != threading.current_thread().name
     dropped = log.stats()["dropped_queue_full"]
     assert dropped > 100
-    # Written by a thread of its own (not the caller's): the drops counted by then.
+    # It counts the drops made by the time it ran.
     first = int(warnings[0].split()[1].replace(",", ""))
     assert 1 <= first < dropped and "max_queue=10" in warnings[0]
     assert "dropped_queue_full" in warnings[0] and "next warning in 60s" in warnings[0]
     assert "spool_dir=" in warnings[0] and "block_when_full=True" in warnings[0]
     assert warnings[1].startswith(f"mlmon: {dropped - first:,} events")
     assert "at close" in warnings[1]
-
-
-def test_the_drop_warning_is_not_written_in_the_callers_thread(caplog):
-    import threading
-
-    sink = CapturingSink()
-    sink.block()
-    log = logger(sink, max_queue=10, batch_size=5)
-    with caplog.at_level("WARNING", logger="mlmon.sdk"):
-        for i in range(50):
-            log.prediction(features={"amount": float(i)})
-        sink.release()
-        log.close()
-    threads = [r.threadName for r in caplog.records if r.name == "mlmon.sdk"]
-    assert threads[0] == "mlmon-warning" != threading.current_thread().name, threads
 
 
 def test_a_later_burst_of_drops_warns_again_after_the_interval():
