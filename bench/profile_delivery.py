@@ -180,8 +180,33 @@ def threads(n: int = 100_000, *, elasticsearch: bool = False) -> dict[str, float
     return out
 
 
+def peer_down_delays(n: int = 100_000) -> list[tuple[str, dict]]:
+    """Where a slow call with the peer down comes from: the logger's calls (GIL switch
+    interval 5 ms, the default, then 0.5 ms), beside the same caller's work with no logger
+    thread and no sink, each with its count of calls over 1 ms. If the GIL held by the
+    worker delayed calls, a tenth of the switch interval would cut them; if the machine's
+    scheduling does, the caller alone has as many."""
+    from bench.delivery import _caller_alone
+
+    events = hot_path._events(n)
+    profile = hot_path._profile()
+    gc.collect()
+    gc.freeze()
+    rows = []
+    try:
+        for label, interval in (("switch interval 5 ms", 0.005), ("switch interval 0.5 ms", 5e-4)):
+            sys.setswitchinterval(interval)
+            rows.append((f"logger, peer down, {label}", hot_path._peer_down(events, profile)))
+        sys.setswitchinterval(0.005)
+        rows.append(("the caller's work alone, no logger thread", _caller_alone(events)))
+    finally:
+        sys.setswitchinterval(0.005)
+        gc.unfreeze()
+    return rows
+
+
 def main() -> None:
-    load = os.getloadavg()[0]
+    load, n_down = os.getloadavg()[0], 100_000
     lines = [
         f"# Where the SDK's time goes (issue 16), "
         f"{datetime.now(timezone.utc).isoformat(timespec='seconds')}, load {load:.2f}",
@@ -216,6 +241,15 @@ def main() -> None:
                 f"gen{g} {e[f'gc{g}_passes']} ({e[f'gc{g}_s'] * 1000:.0f} ms)" for g in (0, 1, 2)
             ),
         ]
+    lines += [
+        "",
+        f"# Calls over 1 ms with the peer down ({n_down:,} calls each, load "
+        f"{os.getloadavg()[0]:.2f}): p99 / max / count over 1 ms",
+        *(
+            f"{name:52} {x['call_p99_us']:6.1f} / {x['call_max_us']:8,.0f} µs / {x['over_1ms']}"
+            for name, x in peer_down_delays(n_down)
+        ),
+    ]
     text = "\n".join(lines) + "\n"
     (BENCH / "profile-delivery.txt").write_text(text)
     print(text)
