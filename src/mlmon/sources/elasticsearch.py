@@ -5,9 +5,10 @@ Every answer is a ``size: 0`` search; bucket requests go out together in one
 fields or composite tricks: ``terms`` (categorical), ``range`` on the
 baseline bins with a missing-value ``filter`` beside it (numeric; both nest
 for crosses), ``stats``/``filter`` for the metric counts (the positive-class
-cells only for a metric that reads them), ``date_histogram``, ``histogram``
-and ``percentiles``. User-supplied values (model, version, slice values) only
-ever travel as ``term`` values or ``include`` lists, never as query syntax.
+cells only for a metric that reads them), ``date_histogram`` and
+``percentiles`` (the score and latency reads: :mod:`~mlmon.sources.es_scores`).
+User-supplied values (model, version, slice values) only ever travel as
+``term`` values or ``include`` lists, never as query syntax.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from elasticsearch import Elasticsearch
 from mlmon.analysis.dimensions import Dimension, SliceKey
 from mlmon.analysis.metrics import Stats, Task, needs_positive_counts
 from mlmon.analysis.source import (
-    SCORE_BINS,
     BucketRequest,
     Percentiles,
     QualityCounts,
@@ -32,6 +32,7 @@ from mlmon.baseline.profile import AttributionSums
 from mlmon.errors import ClusterError, ClusterNotFound
 from mlmon.es.client import shard_failure, with_backoff
 from mlmon.schema.event import model_indices
+from mlmon.sources import es_scores
 from mlmon.sources.es_query import (
     ABS_PREFIX,
     SearchPlan,
@@ -44,12 +45,10 @@ from mlmon.sources.es_query import (
     parse_stats,
     sample_probability,
     scope_query,
-    score_ranges,
     stats_aggs,
     walk_buckets,
 )
 
-PERCENTS = (50.0, 95.0, 99.0)
 #: Analysis searches may scan millions of documents: give them longer than a CRUD call.
 ANALYSIS_TIMEOUT = 600.0
 #: Searches per _msearch: the node reduces a batch's aggregations together, and a
@@ -262,116 +261,17 @@ class ElasticsearchSource:
         return counts
 
     def score_histogram(self) -> ScoreHistogram | None:
-        histogram = {
-            "histogram": {
-                "field": "prediction.score",
-                "interval": 1.0 / SCORE_BINS,
-                "extended_bounds": {"min": 0.0, "max": 1.0},
-            }
-        }
-        aggs: dict[str, Any] = {"all": histogram}
-        if self.positive is not None:
-            aggs["pos"] = {
-                "filter": {"term": {"actual.label": self.positive}},
-                "aggs": {"h": histogram},
-            }
-            aggs["neg"] = {
-                "filter": {
-                    "bool": {
-                        "filter": [{"exists": {"field": "actual.label"}}],
-                        "must_not": [{"term": {"actual.label": self.positive}}],
-                    }
-                },
-                "aggs": {"h": histogram},
-            }
-        found = self._search(aggs).get("aggregations")
-        if not found:
-            return None
-
-        def counts(buckets: list[dict[str, Any]]) -> tuple[int, ...]:
-            out = [0] * SCORE_BINS
-            for b in buckets:
-                i = min(max(round(b["key"] * SCORE_BINS), 0), SCORE_BINS - 1)
-                out[i] += b["doc_count"]
-            return tuple(out)
-
-        all_counts = counts(found["all"]["buckets"])
-        if not sum(all_counts):
-            return None
-        empty = (0,) * SCORE_BINS
-        return ScoreHistogram(
-            all=all_counts,
-            positive=counts(found["pos"]["h"]["buckets"]) if "pos" in found else empty,
-            negative=counts(found["neg"]["h"]["buckets"]) if "neg" in found else empty,
-        )
+        return es_scores.score_histogram(self._search, self.positive)
 
     def score_bins(self, edges: Sequence[float], interval: str | None) -> ScoreBins | None:
-        """One ``range`` aggregation on the score with ``edges``, under the timeline's
-        ``date_histogram`` when ``interval`` is given (the window's counts are their sum)."""
-        ranges = score_ranges(edges)
-        if interval:
-            aggs = {
-                "t": {
-                    "date_histogram": {
-                        "field": "@timestamp",
-                        "fixed_interval": interval,
-                        "min_doc_count": 1,
-                    },
-                    "aggs": {"s": ranges},
-                }
-            }
-        else:
-            aggs = {"s": ranges}
-        found = self._search(aggs).get("aggregations")
-        if not found:
-            return None
-
-        def counts(agg: dict[str, Any]) -> tuple[int, ...]:
-            return tuple(int(b["doc_count"]) for b in agg["buckets"])
-
-        if not interval:
-            return ScoreBins(total=counts(found["s"]))
-        buckets = tuple(
-            (b["key_as_string"], counts(b["s"]))
-            for b in found["t"]["buckets"]
-            if sum(counts(b["s"]))
-        )
-        if not buckets:
-            return ScoreBins(total=(0,) * (len(edges) - 1))
-        total = tuple(int(sum(column)) for column in zip(*(c for _, c in buckets), strict=True))
-        return ScoreBins(total=total, buckets=buckets)
+        return es_scores.score_bins(self._search, edges, interval)
 
     def latency_fields(self) -> list[str]:
         kinds = self.field_kinds(("latency_ms.*",))
         return sorted(field for field, kind in kinds.items() if kind == "double")
 
     def latency(self) -> dict[str, dict[str, Percentiles]] | None:
-        fields = self.latency_fields()
-        if not fields:
-            return None
-        found = self._search(
-            {
-                "v": {
-                    "terms": {"field": "model.version", "size": 50},
-                    "aggs": {
-                        f"f:{i}": {"percentiles": {"field": field, "percents": list(PERCENTS)}}
-                        for i, field in enumerate(fields)
-                    },
-                }
-            }
-        )
-        out: dict[str, dict[str, Percentiles]] = {}
-        for bucket in found.get("aggregations", {}).get("v", {}).get("buckets", []):
-            measures: dict[str, Percentiles] = {}
-            for i, field in enumerate(fields):
-                values = bucket[f"f:{i}"]["values"]
-                if all(v is None for v in values.values()):
-                    continue
-                measures[field.removeprefix("latency_ms.")] = {
-                    f"p{int(p)}": values[f"{p}"] for p in PERCENTS
-                }
-            out[str(bucket["key"])] = measures
-        return out or None
+        return es_scores.latency(self._search, self.latency_fields())
 
     def attributions(self) -> dict[str, AttributionSums]:
         """Per feature the mapping has attributions of, its sums, in one search."""

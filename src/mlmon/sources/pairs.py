@@ -23,8 +23,9 @@ from mlmon.analysis.source import Percentiles, Scope
 from mlmon.errors import ClusterError
 from mlmon.es.client import shard_failure, with_backoff
 from mlmon.schema.event import model_indices
-from mlmon.sources.elasticsearch import ANALYSIS_TIMEOUT, PERCENTS
+from mlmon.sources.elasticsearch import ANALYSIS_TIMEOUT
 from mlmon.sources.es_query import level_aggs, level_buckets, scope_query
+from mlmon.sources.es_scores import PERCENTS
 from mlmon.sources.frame import _column, _in_scope, bucket_column
 
 #: The live prediction's latency as the pairing stored it, beside the shadow's own.
