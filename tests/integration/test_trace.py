@@ -353,3 +353,36 @@ def test_a_merged_sampled_search_counts_what_lone_searches_do(es, scenario_model
     assert (source.requests, source.sampled) == (searches + 1, sampled + 1)  # one search
     assert all(merged)
     assert merged == [source.buckets([r])[0] for r in requests]
+
+
+def test_kept_value_filters_under_the_sampler_count_what_the_narrowed_query_does(
+    es, scenario_models
+):
+    """A sampled search filters the sample on the kept values (so the filters run on
+    sampled documents only); its counts are those of the same sampler under a query
+    narrowed on the kept values, as the searches were sent before."""
+    from mlmon.analysis.dimensions import from_profile
+    from mlmon.analysis.source import BucketRequest, Scope
+    from mlmon.baseline.store import load_profile
+    from mlmon.sources.elasticsearch import SAMPLER_SEED, ElasticsearchSource
+    from mlmon.sources.es_query import level_aggs, walk_buckets
+
+    name = scenario_models["fraud-incident"]
+    dims = from_profile(load_profile(es, model=name, name="training"))
+    first, other = [d for d in dims if d.kind == "categorical"][:2]
+    start, end = WINDOW.split("..")
+    source = ElasticsearchSource(es, Scope(name, None, start, end))
+    singles = source.buckets([BucketRequest((d,)) for d in (first, other)])
+    kept = tuple(frozenset(sorted(key[0][1] for key in answer)[:3]) for answer in singles)
+    request = BucketRequest((first, other), kept, sample=4_000)
+    [answer] = source.buckets([request])
+
+    plan = source._plan(request)
+    query, filters = plan.sampled(alone=True)
+    narrowed = {**query, "bool": {**query["bool"], "filter": [*query["bool"]["filter"], *filters]}}
+    sampler = {"probability": plan.probability, "seed": SAMPLER_SEED}
+    levels = level_aggs("d", first, kept[0], plan.below)
+    aggs = {"s": {"random_sampler": sampler, "aggs": levels}}
+    found = es.search(index=source.index, size=0, query=narrowed, aggs=aggs).body
+    expected = walk_buckets(found["aggregations"]["s"], "d", (first, other), (), "classification")
+    assert filters and answer and answer == expected

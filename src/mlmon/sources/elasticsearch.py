@@ -144,12 +144,16 @@ class ElasticsearchSource:
                 }
             )
             inner = level_aggs("d", first.dimensions[0], first.kept[0], below)
-            if first.probability is not None:
+            if first.probability is None:
+                query = first.alone() if len(group) == 1 else first.query
+            else:
                 self.sampled += 1
+                query, filters = first.sampled(alone=len(group) == 1)
+                if filters:
+                    inner = {"k": {"filter": {"bool": {"filter": filters}}, "aggs": inner}}
                 sampler = {"probability": first.probability, "seed": SAMPLER_SEED}
                 inner = {"s": {"random_sampler": sampler, "aggs": inner}}
             body.append({"index": self.index, "ignore_unavailable": True, "allow_no_indices": True})
-            query = first.alone() if len(group) == 1 else first.query
             body.append({"size": 0, "query": query, "aggs": inner})
         self.requests += len(groups)
         client = self.client.options(request_timeout=ANALYSIS_TIMEOUT)
@@ -169,7 +173,7 @@ class ElasticsearchSource:
                 raise ClusterError(f"aggregation over {field}: {refused}")
             aggs = response.get("aggregations")
             if aggs and "s" in aggs:  # sampled: counts come back scaled to the whole
-                aggs = aggs["s"]
+                aggs = aggs["s"].get("k", aggs["s"])  # under the kept-value filter, if any
             for j in group:
                 dims = plans[j].dimensions
                 child = "d" if len(dims) == 1 else f"d{j}"
@@ -190,12 +194,19 @@ class ElasticsearchSource:
             for dimension, values in zip(request.dimensions, kept, strict=True)
             if values is not None and len(request.dimensions) > 1
         ]
-        query = scope_query(self.scope)
-        query["bool"]["filter"] += narrowing[:1]
+        unnarrowed = scope_query(self.scope)
         if request.exclude:
-            query["bool"].setdefault("must_not", []).extend(exclude_clauses(request.exclude))
+            unnarrowed["bool"]["must_not"] = [
+                *unnarrowed["bool"].get("must_not", []),
+                *exclude_clauses(request.exclude),
+            ]
+        query = {**unnarrowed, "bool": {**unnarrowed["bool"]}}
+        query["bool"]["filter"] = [*unnarrowed["bool"]["filter"], *narrowing[:1]]
         p = sample_probability(request.sample, self.total()) if request.sample else None
-        return SearchPlan(request.dimensions, kept, query, p, below, tuple(narrowing[1:]))
+        return SearchPlan(
+            request.dimensions, kept, query, p, below, tuple(narrowing[1:]),
+            unnarrowed=unnarrowed, first=tuple(narrowing[:1]),
+        )  # fmt: skip
 
     def _estimate(self, plan: SearchPlan) -> int:
         """Buckets a request may return: kept values, else what the feature had alone."""

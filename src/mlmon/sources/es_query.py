@@ -255,6 +255,18 @@ class SearchPlan:
     #: Filters on the other levels' kept values: a search of one request reads only
     #: those rows; merged requests share the first level's filter and bucket the rest.
     narrowing: tuple[dict[str, Any], ...] = ()
+    #: ``query`` without its filter on kept values (``first``): a sampled search draws
+    #: its documents on this, then filters the sample (:meth:`sampled`).
+    unnarrowed: dict[str, Any] | None = None
+    first: tuple[dict[str, Any], ...] = ()
+
+    def sampled(self, alone: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """(query, filters) of a sampled search: the kept-value filters go under the
+        sampler, so they run on the sampled documents only, not on every document the
+        scope holds; random_sampler keeps the same documents whatever the query, so the
+        counts are those of the narrowed query."""
+        filters = [*self.first, *(self.narrowing if alone else ())]
+        return (self.unnarrowed if self.unnarrowed is not None else self.query), filters
 
     def alone(self) -> dict[str, Any]:
         """The query when this request has a search of its own: narrowed on every level."""
