@@ -31,7 +31,7 @@ class _Caught(Exception):
 
 def pair_searches(client, n: int) -> list[dict[str, Any]]:
     """The bodies of the first sampled ``_msearch`` of a trace over ``n`` events."""
-    from mlmon.trace_request import TraceRequest, run
+    from mlmon._trace_request import TraceRequest, run
 
     send = elasticsearch.Elasticsearch.msearch
     caught: list[dict[str, Any]] = []
