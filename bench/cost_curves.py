@@ -145,7 +145,9 @@ def section(points: dict[str, dict], features_at: int) -> str:
         "## Cost as work grows: trace time and peak memory (issue 15)",
         "",
         "`python -m bench.cost_curves` (figures in `bench/cost_curves.json`): each point "
-        "`mlmon trace` in a fresh process, query and request caches cleared before each run, "
+        "`mlmon trace` in a fresh process (with mlmon's bytecode cached, as installed: since "
+        "11:53 on 2026-12-02; earlier points compiled mlmon on every start, ~0.4 s), query and "
+        "request caches cleared before each run, "
         "the median of its runs; peak RSS of the trace process; shard queries the node ran for "
         "one trace. The machine is 2 cores shared with other sessions: the load column is the "
         '1-minute load average after each run, and absolute times grow with it. "Point took" is '

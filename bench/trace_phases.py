@@ -25,7 +25,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from bench import dataset
-from bench.common import splice_section
+from bench.common import installed_env, splice_section
 
 START = "<!-- trace-phases:start -->"
 END = "<!-- trace-phases:end -->"
@@ -44,7 +44,7 @@ def _trace(client, n: int, src: Path, out: Path) -> tuple[float, int, dict]:
     run = subprocess.run(
         [sys.executable, "-m", "mlmon", "trace", "--model", dataset.model_name(n), "--window",
          dataset.WINDOW, "--baseline", "training", "--format", "json", "-o", str(out)],
-        env={**os.environ, "PYTHONPATH": f"{src}:{ROOT}"}, capture_output=True, text=True,
+        env=installed_env({"PYTHONPATH": f"{src}:{ROOT}"}), capture_output=True, text=True,
         check=False,
     )  # fmt: skip
     seconds = time.perf_counter() - started

@@ -12,7 +12,7 @@ event, so memory grows with buckets, never with traffic.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -128,7 +128,7 @@ class ProfileSource:
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
         self.scope = Scope(model=profile.model, version=profile.version)
-        self._cells: dict[str, list[tuple[tuple[str, ...], SliceKey, Stats]] | None] = {}
+        self._cells: dict[str, list[tuple[tuple[str, ...], Any]] | None] = {}
 
     def overall(self) -> Stats:
         perf = self.profile.performance or {}
@@ -172,28 +172,28 @@ class ProfileSource:
         if cells is None:
             return None
         keeps = [request.kept(i) for i in order]
+        names = [d.name for d in dims]  # sorted: a slice key lists its features by name
         return {
-            key: stats
-            for labels, key, stats in cells
+            tuple(zip(names, labels, strict=True)): cross_stats(sums)
+            for labels, sums in cells
             if all(k is None or label in k for k, label in zip(keeps, labels, strict=True))
         }
 
-    def _cross_cells(
-        self, dims: tuple[Dimension, ...]
-    ) -> list[tuple[tuple[str, ...], SliceKey, Stats]] | None:
-        """A stored cross table as (bucket labels, slice key, stats), read once per trace:
-        a slice search asks the same table again for every kept combination."""
+    def _cross_cells(self, dims: tuple[Dimension, ...]) -> list[tuple[tuple[str, ...], Any]] | None:
+        """A stored cross table as (bucket labels, the row's sums), labelled once per trace:
+        a slice search asks the same table again for every kept combination, and only the
+        cells it keeps become stats."""
         name = "|".join(d.name for d in dims)
         if name not in self._cells:
             rows = self.profile.crosses.get(name)
             cells = None
             if rows is not None:
-                cells = []
-                for row in rows:
-                    buckets, sums = row[: len(dims)], row[len(dims) :]
-                    labels = tuple(_bucket_label(d, b) for d, b in zip(dims, buckets, strict=True))
-                    key = tuple(sorted(zip((d.name for d in dims), labels, strict=True)))
-                    cells.append((labels, key, cross_stats(sums)))
+                width = len(dims)
+                labellers = [_labeller(d) for d in dims]
+                cells = [
+                    (tuple(f(b) for f, b in zip(labellers, row[:width], strict=True)), row[width:])
+                    for row in rows
+                ]
             self._cells[name] = cells
         return self._cells[name]
 
@@ -223,13 +223,20 @@ class ProfileSource:
         return dict(self.profile.attributions)
 
 
-def _bucket_label(dimension: Dimension, bucket: Any) -> str:
-    if bucket is None:
-        return MISSING
+def _labeller(dimension: Dimension) -> Callable[[Any], str]:
+    """How a cross table names a bucket of ``dimension``: a numeric bin by its label, a
+    category as it is, None (or a bin out of range) as missing."""
     if dimension.kind == "numeric":
         labels = dimension.bin_labels()
-        return labels[int(bucket)] if 0 <= int(bucket) < len(labels) else MISSING
-    return str(bucket)
+
+        def numeric(bucket: Any) -> str:
+            if bucket is None:
+                return MISSING
+            index = int(bucket)
+            return labels[index] if 0 <= index < len(labels) else MISSING
+
+        return numeric
+    return lambda bucket: MISSING if bucket is None else str(bucket)
 
 
 def _stats(n: int, perf: BucketPerformance | None) -> Stats:
