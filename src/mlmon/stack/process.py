@@ -75,6 +75,16 @@ def pid_is_ours(pid: int, stack_dir: Path) -> bool:
     return str(stack_dir).encode() in cmdline and b"elasticsearch" in cmdline
 
 
+def is_running(pid: int) -> bool:
+    """The process exists and has not exited. A node that has exited but whose launcher
+    has not reaped it yet (a zombie) still has its /proc entry, empty: it is stopped."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+
+
 def members(state: dict) -> list[dict]:
     """One entry per node; a node.json written before clusters holds its one node at the top."""
     return state.get("members") or [state]
@@ -246,7 +256,9 @@ def down(stack_dir: Path, *, timeout: float = 60.0) -> tuple[int, ...]:
     for pid in pids:
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(pid_is_ours(pid, stack_dir) for pid in pids):
+    # Until each has exited: an exiting JVM's cmdline reads empty before the process is
+    # gone, so "no longer ours" alone returned while the nodes were still shutting down.
+    while time.monotonic() < deadline and any(is_running(pid) for pid in pids):
         time.sleep(0.3)
     for pid in pids:
         if pid_is_ours(pid, stack_dir):
